@@ -1,0 +1,3 @@
+"""nets: sparse masked torch layers, graph-wired models, learning rules and training."""
+
+__all__: list[str] = []

@@ -1,0 +1,90 @@
+"""The ``smallworld`` command line.
+
+One entry point with subcommands.  Each subcommand lives in its own private
+module ``smallworld/cli/_<name>.py`` that defines
+
+- ``HELP``: a one-line summary shown by ``smallworld --help``;
+- ``add_arguments(parser)``: adds its arguments to an ``argparse`` parser;
+- ``run(args) -> int``: does the work and returns the exit status.
+
+Heavy libraries (torch, matplotlib, the analysis package) are imported inside
+``run`` so that ``smallworld --help`` and ``import smallworld`` stay fast.
+
+User errors (``ValueError``, ``TypeError``, missing or existing files) become
+one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main", "build_parser", "CLIError"]
+
+#: Subcommands in the order ``--help`` lists them.
+COMMANDS = ("demo", "generate", "score", "train", "reproduce")
+
+
+class CLIError(Exception):
+    """An error to be shown to the user as one line (exit status 2)."""
+
+
+def _load(name: str):
+    try:
+        return importlib.import_module(f"smallworld.cli._{name}")
+    except ModuleNotFoundError as exc:  # a subcommand not shipped in this build
+        if exc.name == f"smallworld.cli._{name}":
+            return None
+        raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the top-level parser with every available subcommand."""
+    from smallworld import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="smallworld",
+        description="Brain-like sparse neural networks: generate, wire, train and score small-world graphs.",
+    )
+    parser.add_argument("--version", action="version", version=f"smallworld {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        mod = _load(name)
+        if mod is None:
+            continue
+        p = sub.add_parser(
+            name,
+            help=mod.HELP,
+            description=getattr(mod, "DESCRIPTION", mod.HELP),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (also used as a console script)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "_run", None) is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(args._run(args) or 0)
+    except KeyboardInterrupt:
+        print(f"smallworld {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except (CLIError, ValueError, TypeError, FileNotFoundError, FileExistsError, IsADirectoryError,
+            NotADirectoryError, PermissionError) as exc:
+        msg = str(exc) or type(exc).__name__
+        if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in msg:
+            msg = f"{msg}: {exc.filename}"
+        print(f"smallworld {args.command}: error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
