@@ -1,0 +1,80 @@
+"""Seeds and devices for torch code, normalised in one place."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Union
+
+import numpy as np
+import torch
+
+__all__ = ["TorchSeedLike", "torch_generator", "resolve_device", "seed_int"]
+
+TorchSeedLike = Union[None, int, np.random.Generator, torch.Generator]
+
+
+def seed_int(seed: Any, name: str = "seed") -> int:
+    """Turn ``None | int | numpy.random.Generator | torch.Generator`` into one
+    integer seed (fresh entropy for ``None``).
+
+    Examples
+    --------
+    >>> seed_int(3)
+    3
+    """
+    if seed is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    if isinstance(seed, torch.Generator):
+        return int(torch.randint(0, 2**62, (1,), generator=seed).item())
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 2**62))
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise TypeError(
+            f"{name} must be None, an int, a numpy.random.Generator or a torch.Generator, "
+            f"got {seed!r} of type {type(seed).__name__}"
+        )
+    if seed < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {name}={seed}")
+    return int(seed)
+
+
+def torch_generator(seed: Any, device: Any = "cpu", name: str = "seed") -> torch.Generator:
+    """Return a ``torch.Generator`` on ``device`` for ``seed``; a generator passed in is returned as is.
+
+    The global torch RNG is never touched.
+
+    Examples
+    --------
+    >>> g1, g2 = torch_generator(0), torch_generator(0)
+    >>> bool(torch.equal(torch.rand(3, generator=g1), torch.rand(3, generator=g2)))
+    True
+    """
+    if isinstance(seed, torch.Generator):
+        return seed
+    g = torch.Generator(device=resolve_device(device))
+    g.manual_seed(seed_int(seed, name))
+    return g
+
+
+def resolve_device(device: Any = None) -> torch.device:
+    """Validate a device: ``None`` means cpu; ``"cuda"`` without a GPU is a clear ``ValueError``.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    if device is None:
+        return torch.device("cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got device={device!r}") from exc
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} was requested but CUDA is not available on this machine; use 'cpu'")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"device={device!r} does not exist: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    elif dev.type not in ("cpu", "mps"):
+        raise ValueError(f"device must be 'cpu' or 'cuda', got device={device!r}")
+    return dev
