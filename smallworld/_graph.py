@@ -306,7 +306,7 @@ def is_directed(g: Any) -> bool:
     if A.nnz == 0:
         return False
     D = A - A.T if A.dtype != bool else (A != A.T)
-    return sp.csr_array(D).count_nonzero() > 0
+    return bool(sp.csr_array(D).count_nonzero() > 0)
 
 
 def edge_array(g: Any) -> np.ndarray:
