@@ -1,0 +1,61 @@
+"""Private helpers for :mod:`analysis.plots`: figures without pyplot, atomic PNG writes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+__all__ = ["new_figure", "save_png", "check_path", "COLORS", "LINESTYLES"]
+
+#: Colour-blind-safe palette (Okabe & Ito), cycled by series.
+COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+#: Line styles cycled by a second factor (e.g. the learning rule).
+LINESTYLES = ("-", "--", ":", "-.")
+
+
+def check_path(path: Any) -> Path:
+    """Validate an output path (str or os.PathLike ending in ``.png``)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {path!r} of type {type(path).__name__}")
+    p = Path(path)
+    if p.suffix.lower() != ".png":
+        raise ValueError(f"path must name a .png file, got path={str(p)!r}")
+    if not p.parent.is_dir():
+        raise FileNotFoundError(f"the folder of path={str(p)!r} does not exist")
+    return p
+
+
+def new_figure(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] = (6.4, 4.8), **kw: Any):
+    """A matplotlib ``Figure`` with an Agg canvas, outside pyplot's global state."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
+    return fig, axes
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def save_png(fig: Any, path: Path, *, dpi: int = 100) -> Path:
+    """Write ``fig`` to ``path`` atomically: a temporary file in the same folder, then ``os.replace``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png.tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fig.savefig(fh, format="png", dpi=dpi)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
