@@ -1,11 +1,390 @@
-"""Placeholder: being written."""
+"""Read and write graphs: edge lists, GML and ``.npz``.
 
-__all__ = ["read", "write"]
+Three formats, chosen from the file suffix or by ``format=``:
+
+``"edgelist"`` (``.edgelist``, ``.edges``, ``.el``, ``.txt``, ``.arcs``)
+    One edge per line, ``u v`` or ``u v w``; ``#`` starts a comment; blank
+    lines are skipped.  :func:`write` adds a header comment (shape, direction,
+    weights, node labels) so that a round trip is exact.
+``"gml"`` (``.gml``)
+    Graph Modelling Language, read by a small tolerant parser of our own
+    (``networkx.read_gml`` refuses files with duplicated edges, such as the
+    Watts-Strogatz C. elegans file).
+``"npz"`` (``.npz``)
+    :func:`scipy.sparse.save_npz` of the canonical adjacency.
+
+Duplicated edges (the same arc, or for an undirected graph the same pair
+``{u, v}``, listed more than once) are treated as parallel edges of a
+multigraph and merged by **summing their weights** (unweighted graphs simply
+keep the edge); a :class:`UserWarning` names how many were merged.  Summing
+keeps the total weight of the file, which for connection counts (the
+C. elegans ``value``) is the number of synapses between the two neurons.
+
+Every write is atomic: the data go to a temporary file in the target's
+directory, which is flushed, ``fsync``-ed and renamed over the target with
+:func:`os.replace`, so a crash never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any, Literal, overload
+
+import numpy as np
+import scipy.sparse as sp
+
+from smallworld._graph import as_graph, is_directed
+from smallworld._io_edgelist import format_edgelist, parse_edgelist
+from smallworld._io_gml import format_gml, parse_gml
+from smallworld._validation import check_bool, check_choice
+
+__all__ = ["read", "write", "FORMATS", "infer_format"]
+
+#: Supported formats and the suffixes that select them.
+FORMATS: dict[str, tuple[str, ...]] = {
+    "edgelist": (".edgelist", ".edges", ".el", ".txt", ".arcs"),
+    "gml": (".gml",),
+    "npz": (".npz",),
+}
+
+PathLike = str | os.PathLike
 
 
-def read(*args, **kwargs):
-    raise NotImplementedError
+def infer_format(path: PathLike, format: str | None = None) -> str:
+    """Return the format for ``path``: ``format`` if given, else from the suffix.
+
+    Raises
+    ------
+    ValueError
+        If ``format`` is unknown, or it is ``None`` and the suffix is not one
+        of :data:`FORMATS`.
+
+    Examples
+    --------
+    >>> infer_format("ws.edgelist"), infer_format("net.GML"), infer_format("x.dat", "npz")
+    ('edgelist', 'gml', 'npz')
+    """
+    if format is not None:
+        if not isinstance(format, str):
+            raise TypeError(f"format must be a string or None, got {format!r}")
+        return check_choice(format.lower(), "format", tuple(FORMATS))
+    suffix = Path(os.fspath(path)).suffix.lower()
+    for name, suffixes in FORMATS.items():
+        if suffix in suffixes:
+            return name
+    known = ", ".join(s for sfx in FORMATS.values() for s in sfx)
+    raise ValueError(
+        f"cannot infer the format of {os.fspath(path)!r} from its suffix {suffix!r}; "
+        f"use one of {known} or pass format='edgelist', 'gml' or 'npz'"
+    )
 
 
-def write(*args, **kwargs):
-    raise NotImplementedError
+def _check_path(path: Any, name: str = "path") -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__}")
+    return Path(os.fspath(path))
+
+
+def _merge(
+    rows: np.ndarray, cols: np.ndarray, weights: np.ndarray | None, shape: tuple[int, int], directed: bool,
+    source: str,
+) -> sp.csr_array:
+    """Sum duplicated edges (warning with their count) into a CSR matrix."""
+    r, c = rows, cols
+    if not directed:
+        r, c = np.minimum(rows, cols), np.maximum(rows, cols)
+    data = np.ones(r.size, dtype=np.float64) if weights is None else weights
+    A = sp.coo_array((data, (r, c)), shape=shape).tocsr()  # sums duplicates
+    A.sum_duplicates()
+    n_dup = r.size - A.nnz
+    if n_dup:
+        kind = "arcs" if directed else "edges"
+        policy = "weights summed" if weights is not None else "kept once"
+        warnings.warn(
+            f"{source}: {n_dup} duplicated {kind} merged ({policy})", UserWarning, stacklevel=4
+        )
+    if weights is None:
+        A = A.astype(bool)
+    if not directed:  # mirror the merged upper triangle
+        U = A.tocoo()
+        off = U.row != U.col
+        A = sp.coo_array(
+            (np.concatenate([U.data, U.data[off]]),
+             (np.concatenate([U.row, U.col[off]]), np.concatenate([U.col, U.row[off]]))),
+            shape=shape,
+        ).tocsr()
+    A.eliminate_zeros()
+    A.sort_indices()
+    return sp.csr_array(A)
+
+
+def _canonical(graph: Any, directed: bool | None) -> sp.csr_array:
+    """``as_graph`` for square input; rectangular sparse input stays a layer mask."""
+    if sp.issparse(graph) and graph.shape[0] != graph.shape[1]:
+        A = sp.csr_array(graph)
+        if A.dtype == bool:
+            A = A.copy()
+        else:
+            if A.dtype.kind not in "biuf":
+                raise TypeError(f"graph must have boolean or numeric weights, got dtype {A.dtype}")
+            if A.nnz and not np.all(np.isfinite(A.data)):
+                raise ValueError("graph has a non-finite weight; weights must be finite numbers")
+            A = A.astype(np.float64, copy=True)
+        A.sum_duplicates()
+        A.eliminate_zeros()
+        if A.dtype != bool and A.nnz and np.all(A.data == 1.0):
+            A = A.astype(bool)
+        A.sort_indices()
+        return A
+    return as_graph(graph, directed=directed)
+
+
+@overload
+def read(
+    path: PathLike, *, format: str | None = ..., directed: bool | None = ..., relabel: bool | None = ...,
+    return_labels: Literal[False] = ...,
+) -> sp.csr_array: ...
+
+
+@overload
+def read(
+    path: PathLike, *, format: str | None = ..., directed: bool | None = ..., relabel: bool | None = ...,
+    return_labels: Literal[True],
+) -> tuple[sp.csr_array, list[str] | None]: ...
+
+
+def read(
+    path: PathLike,
+    *,
+    format: str | None = None,
+    directed: bool | None = None,
+    relabel: bool | None = None,
+    return_labels: bool = False,
+) -> sp.csr_array | tuple[sp.csr_array, list[str] | None]:
+    """Read a graph file into the canonical adjacency.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.  Its suffix selects the format unless ``format`` is given
+        (see :data:`FORMATS`).
+    format : {"edgelist", "gml", "npz"}, optional
+        Overrides the suffix.
+    directed : bool or None
+        ``None`` keeps the file's own orientation (the GML ``directed`` flag,
+        the header written by :func:`write`, the stored matrix of an ``.npz``;
+        a plain edge list is undirected).  ``True`` reads the edges as arcs
+        ``u -> v``; ``False`` symmetrises (weighted: the larger weight of
+        the two directions).
+    relabel : bool or None
+        Edge lists only.  ``False``: node tokens are integer ids ``0..n-1``
+        (``n`` = largest id + 1 unless the header says more).  ``True``: node
+        tokens are names, numbered ``0..n-1`` in order of first appearance
+        (or in the order of the ``# smallworld-nodes:`` header).  ``None``
+        (default): ``True`` if the file has that header, else ``False``.
+        GML nodes are always numbered ``0..n-1`` in file order.
+    return_labels : bool
+        Also return the node labels: the GML ``label`` (or ``id``) of each
+        node, or the edge-list names; ``None`` for integer edge lists and
+        ``.npz`` files.
+
+    Returns
+    -------
+    scipy.sparse.csr_array or (scipy.sparse.csr_array, list of str or None)
+        The canonical adjacency (``bool`` unweighted, ``float64`` weighted).
+        An edge list written from a rectangular layer mask comes back with its
+        ``(rows, cols)`` shape.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        For an unknown format or a malformed file; the message gives the path
+        and, for text formats, the line number
+        (``"ws.edgelist:17: expected 'u v [w]', got 'a b c d'"``).
+
+    Warns
+    -----
+    UserWarning
+        When duplicated edges are merged (their weights are summed).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import smallworld as sw
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> sw.write([(0, 1), (1, 2, 2.5)], d / "g.gml")
+    >>> A = sw.read(d / "g.gml")
+    >>> A.shape, A.dtype, float(A[1, 2])
+    ((3, 3), dtype('float64'), 2.5)
+    """
+    p = _check_path(path)
+    fmt = infer_format(p, format)
+    if directed is not None:
+        directed = check_bool(directed, "directed")
+    if relabel is not None:
+        relabel = check_bool(relabel, "relabel")
+    return_labels = check_bool(return_labels, "return_labels")
+    if fmt == "npz":
+        A, labels = _read_npz(p, directed), None
+    else:
+        with open(p, encoding="utf-8") as fh:
+            A, labels = read_text(fh, fmt, str(p), directed=directed, relabel=relabel)
+    return (A, labels) if return_labels else A
+
+
+def read_text(
+    fh: IO[str], fmt: str, source: str, *, directed: bool | None = None, relabel: bool | None = None
+) -> tuple[sp.csr_array, list[str] | None]:
+    """Parse an open text stream (``fmt`` is ``"edgelist"`` or ``"gml"``); used by :func:`read` and the datasets."""
+    if fmt == "gml":
+        g = parse_gml(fh.read(), source)
+        file_directed, labels = g.directed, g.labels
+        rows, cols, weights, shape = g.rows, g.cols, g.weights, (g.n, g.n)
+    else:
+        e = parse_edgelist(fh, source, relabel=relabel)
+        file_directed, labels = bool(e.directed), e.labels
+        rows, cols, weights = e.rows, e.cols, e.weights
+        if e.shape is not None:
+            shape = e.shape
+        else:
+            n = len(labels) if labels is not None else (int(max(rows.max(), cols.max())) + 1 if rows.size else 0)
+            shape = (n, n)
+    as_arcs = file_directed if directed is None else directed
+    if shape[0] != shape[1]:
+        as_arcs = True  # a rectangular layer mask has no "other direction"
+    A = _merge(rows, cols, weights, shape, as_arcs, source)
+    if A.dtype != bool and A.nnz and np.all(A.data == 1.0):
+        A = A.astype(bool)
+    if shape[0] == shape[1]:
+        A = as_graph(A, directed=False if directed is False else None)
+    return A, labels
+
+
+def _read_npz(p: Path, directed: bool | None) -> sp.csr_array:
+    if not p.exists():
+        raise FileNotFoundError(f"no such file: {os.fspath(p)!r}")
+    try:
+        M = sp.load_npz(p)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, ValueError, pickle errors ...
+        raise ValueError(f"{os.fspath(p)}: not a scipy.sparse .npz file ({type(exc).__name__}: {exc})") from None
+    return _canonical(M, False if directed is False else None)
+
+
+@contextmanager
+def _atomic(path: Path, binary: bool) -> Iterator[IO[Any]]:
+    """Open a temporary file next to ``path``; on success fsync it and rename it over ``path``."""
+    directory = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot write the graph to {os.fspath(path)!r}: it is a directory")
+    if not directory.is_dir():
+        raise FileNotFoundError(f"cannot write {os.fspath(path)!r}: directory {os.fspath(directory)!r} does not exist")
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": "\n"})) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # make the rename itself durable (POSIX); not possible everywhere
+        dfd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(dfd)
+
+
+def write(graph: Any, path: PathLike, *, format: str | None = None, labels: Sequence[str] | None = None) -> None:
+    """Write a graph to a file, atomically.
+
+    Parameters
+    ----------
+    graph : graph-like
+        Anything :func:`smallworld.as_graph` accepts, or a rectangular
+        ``scipy.sparse`` layer mask (edge list and ``.npz`` only).
+    path : str or os.PathLike
+        Target file; its suffix selects the format unless ``format`` is given.
+        An existing file is replaced only once the new one is complete.
+    format : {"edgelist", "gml", "npz"}, optional
+        Overrides the suffix.
+    labels : sequence of str, optional
+        One name per node, stored in the file (edge list: used as the node
+        tokens, so they may not contain spaces or ``#``; GML: ``label``).
+        Not supported by ``.npz``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown format, labels of the wrong length, or a rectangular
+        matrix written as GML.
+    FileNotFoundError
+        If the target's directory does not exist.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import smallworld as sw
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "ring.edgelist"
+    >>> sw.write([(0, 1), (1, 2), (2, 0)], path)
+    >>> print(path.read_text(), end="")
+    # smallworld-edgelist rows=3 cols=3 directed=0 weighted=0
+    0 1
+    0 2
+    1 2
+    >>> (sw.read(path) != sw.as_graph([(0, 1), (1, 2), (2, 0)])).nnz
+    0
+    """
+    p = _check_path(path)
+    fmt = infer_format(p, format)
+    A = _canonical(graph, None)
+    square = A.shape[0] == A.shape[1]
+    directed = is_directed(A) if square else True
+    if labels is not None:
+        if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence):
+            raise TypeError(f"labels must be a sequence of str, one per node, got {type(labels).__name__}")
+        if fmt == "npz":
+            raise ValueError("labels cannot be stored in a .npz file; use an edge list or GML")
+    if fmt == "gml" and not square:
+        raise ValueError(f"GML needs a square adjacency, got shape {A.shape}; write a layer mask as .edgelist or .npz")
+    if fmt == "npz":
+        with _atomic(p, binary=True) as fh:
+            sp.save_npz(fh, A, compressed=True)
+        return
+    with _atomic(p, binary=False) as fh:
+        write_text(A, fh, fmt, labels=labels, directed=directed)
+
+
+def write_text(A: sp.csr_array, fh: IO[str], fmt: str, *, labels: Sequence[str] | None = None,
+               directed: bool | None = None) -> None:
+    """Write a canonical adjacency in a text format to an open stream (used by :func:`write` and the CLI)."""
+    if directed is None:
+        directed = is_directed(A) if A.shape[0] == A.shape[1] else True
+    if fmt == "gml":
+        from smallworld import __version__
+
+        format_gml(A, directed, labels, fh, creator=f"smallworld {__version__}")
+    else:
+        format_edgelist(A, directed, labels, fh)

@@ -1,0 +1,191 @@
+"""A small, tolerant GML reader and writer (private helper of :mod:`smallworld.io`).
+
+GML (Himsolt 1997) is a nested list of ``key value`` pairs; a value is an
+integer, a real, a ``"string"`` or a ``[ ... ]`` list.  Only what a graph
+needs is interpreted: ``graph [ directed 0|1 node [ id label ] edge [ source
+target weight|value ] ]``; every other key is skipped.  Node ids are mapped to
+``0..n-1`` in file order and the ``label`` (or, without one, the id) is kept.
+Unlike ``networkx.read_gml`` this reader accepts duplicated edges (the W&S
+C. elegans file has 14); the caller decides what to do with them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import html
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["ParsedGML", "parse_gml", "format_gml"]
+
+_TOKEN = re.compile(r'"[^"]*"|\[|\]|#[^\n]*|[^\s\[\]"#]+|"')
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+@dataclass
+class ParsedGML:
+    """Edges and node labels of the first ``graph`` in a GML file."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    weights: np.ndarray | None
+    n: int
+    directed: bool
+    labels: list[str]
+
+
+class _Lines:
+    """Maps a character offset to a 1-based line number (only used for messages)."""
+
+    def __init__(self, text: str) -> None:
+        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def __call__(self, pos: int) -> int:
+        return bisect.bisect_right(self._starts, pos)
+
+
+def _value(tok: str, pos: int, source: str, line: _Lines) -> Any:
+    if tok.startswith('"'):
+        if len(tok) < 2 or not tok.endswith('"'):
+            raise ValueError(f"{source}:{line(pos)}: unterminated string")
+        return html.unescape(tok[1:-1])
+    try:
+        return int(tok)
+    except ValueError:
+        pass
+    try:
+        return float(tok)
+    except ValueError:
+        raise ValueError(f"{source}:{line(pos)}: expected a number, a \"string\" or '[', got {tok!r}") from None
+
+
+def _parse_tree(text: str, source: str) -> tuple[list, _Lines]:
+    """Parse GML text into nested lists of ``(key, value, pos)`` triples."""
+    line = _Lines(text)
+    root: list = []
+    stack: list[tuple[list, int]] = []  # enclosing lists and the position of their '['
+    current = root
+    key: tuple[str, int] | None = None
+    for m in _TOKEN.finditer(text):
+        tok, pos = m.group(), m.start()
+        if tok.startswith("#"):
+            continue
+        if key is None:
+            if tok == "]":
+                if not stack:
+                    raise ValueError(f"{source}:{line(pos)}: ']' without a matching '['")
+                current, _ = stack.pop()
+                continue
+            if not _KEY.match(tok):
+                raise ValueError(f"{source}:{line(pos)}: expected a key, got {tok!r}")
+            key = (tok, pos)
+            continue
+        if tok == "[":
+            child: list = []
+            current.append((key[0], child, key[1]))
+            stack.append((current, pos))
+            current = child
+        elif tok == "]":
+            raise ValueError(f"{source}:{line(pos)}: key {key[0]!r} has no value")
+        else:
+            current.append((key[0], _value(tok, pos, source, line), key[1]))
+        key = None
+    if key is not None:
+        raise ValueError(f"{source}:{line(key[1])}: key {key[0]!r} has no value (file ends)")
+    if stack:
+        raise ValueError(f"{source}:{line(stack[-1][1])}: '[' is never closed")
+    return root, line
+
+
+def parse_gml(text: str, source: str) -> ParsedGML:
+    """Parse the first ``graph [...]`` of a GML document."""
+    root, line = _parse_tree(text, source)
+    graph = next((v for k, v, _ in root if k == "graph" and isinstance(v, list)), None)
+    if graph is None:
+        raise ValueError(f"{source}: no 'graph [ ... ]' block found")
+    directed = False
+    index: dict[int, int] = {}
+    labels: list[str] = []
+    edges: list[tuple[int, int, float | None]] = []
+    edge_pos: list[int] = []
+    for key, val, pos in graph:
+        if key == "directed":
+            if val not in (0, 1):
+                raise ValueError(f"{source}:{line(pos)}: directed must be 0 or 1, got {val!r}")
+            directed = bool(val)
+        elif key == "node" and isinstance(val, list):
+            attrs = {k: (v, p) for k, v, p in reversed(val)}  # first occurrence wins
+            if "id" not in attrs or not isinstance(attrs["id"][0], int):
+                raise ValueError(f"{source}:{line(pos)}: node without an integer 'id'")
+            nid = attrs["id"][0]
+            if nid in index:
+                raise ValueError(f"{source}:{line(pos)}: node id {nid} is defined twice")
+            index[nid] = len(labels)
+            labels.append(str(attrs["label"][0]) if "label" in attrs else str(nid))
+        elif key == "edge" and isinstance(val, list):
+            attrs = {k: v for k, v, _ in reversed(val)}
+            s, t = attrs.get("source"), attrs.get("target")
+            if not isinstance(s, int) or not isinstance(t, int):
+                raise ValueError(f"{source}:{line(pos)}: edge without integer 'source' and 'target'")
+            w = attrs.get("weight", attrs.get("value"))
+            if w is not None:
+                if isinstance(w, str) or not math.isfinite(w):
+                    raise ValueError(f"{source}:{line(pos)}: edge weight {w!r} is not a finite number")
+                w = float(w)
+            edges.append((s, t, w))
+            edge_pos.append(pos)
+    rows = np.empty(len(edges), dtype=np.int64)
+    cols = np.empty(len(edges), dtype=np.int64)
+    weighted = any(e[2] is not None for e in edges)
+    weights = np.ones(len(edges), dtype=np.float64) if weighted else None
+    for i, (s, t, w) in enumerate(edges):
+        for end in (s, t):
+            if end not in index:
+                raise ValueError(f"{source}:{line(edge_pos[i])}: edge refers to node id {end}, which is not defined")
+        rows[i], cols[i] = index[s], index[t]
+        if weights is not None and w is not None:
+            weights[i] = w
+    return ParsedGML(rows, cols, weights, len(labels), directed, labels)
+
+
+def _quote(label: str) -> str:
+    out = html.escape(label, quote=True)
+    return '"' + out.encode("ascii", "xmlcharrefreplace").decode("ascii") + '"'
+
+
+def format_gml(A: sp.csr_array, directed: bool, labels: Sequence[str] | None, fh: IO[str], creator: str) -> None:
+    """Write a square canonical adjacency as GML to the text stream ``fh``."""
+    n = A.shape[0]
+    if labels is not None:
+        labels = [str(lab) for lab in labels]
+        if len(labels) != n:
+            raise ValueError(f"labels must give one label per node: got {len(labels)} labels for n={n} nodes")
+    fh.write(f"Creator {_quote(creator)}\ngraph\n[\n  directed {int(directed)}\n")
+    for i in range(n):
+        lab = f"\n    label {_quote(labels[i])}" if labels is not None else ""
+        fh.write(f"  node\n  [\n    id {i}{lab}\n  ]\n")
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(A.indptr))
+    cols = A.indices.astype(np.int64)
+    data = A.data
+    if not directed:
+        keep = rows <= cols
+        rows, cols, data = rows[keep], cols[keep], data[keep]
+    weighted = A.dtype != bool
+    chunk = 100_000
+    for start in range(0, rows.size, chunk):
+        r = rows[start:start + chunk].tolist()
+        c = cols[start:start + chunk].tolist()
+        if weighted:
+            w = data[start:start + chunk].tolist()
+            fh.write("".join(
+                f"  edge\n  [\n    source {a}\n    target {b}\n    weight {x!r}\n  ]\n" for a, b, x in zip(r, c, w)
+            ))
+        else:
+            fh.write("".join(f"  edge\n  [\n    source {a}\n    target {b}\n  ]\n" for a, b in zip(r, c)))
+    fh.write("]\n")
