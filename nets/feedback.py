@@ -1,0 +1,333 @@
+"""Feedback pathways for a linear layer's backward pass, and alignment metrics.
+
+A linear layer ``y = x W^T + b`` sends its error ``g_y`` back to its input as
+``g_x = g_y F``.  Backprop uses ``F = W``.  The biologically motivated rules
+replace ``W`` by a matrix that needs no weight transport:
+
+===========  ================================================================
+``"bp"``     ``F = W`` (backpropagation).
+``"fa"``     ``F = B``, a fixed random matrix drawn once (feedback alignment,
+             Lillicrap et al. 2016 [1]_).
+``"usf"``    ``F = sign(W) * s`` with one scale ``s = ||W||_F / sqrt(nnz)``
+             (the RMS of the weights on the mask), so that ``||F||_F = ||W||_F``
+             on a full-sign layer: uniform sign-concordant feedback
+             (Liao, Leibo & Poggio 2016 [2]_; Moskovitz et al. 2018 [3]_).
+``"frsf"``   ``F = sign(W) * |B|``: fixed random magnitude, sign-concordant
+             feedback [2]_.
+===========  ================================================================
+
+In every mode the weight gradient is the usual ``g_y^T x`` restricted to the
+mask, so only the error sent *down* changes.  The rule is one
+:class:`torch.autograd.Function` (:class:`FeedbackLinearFunction`)
+parametrised by :class:`Feedback`, not one copy per rule.
+
+References
+----------
+.. [1] T. P. Lillicrap, D. Cownden, D. B. Tweed and C. J. Akerman, "Random
+   synaptic feedback weights support error backpropagation for deep learning",
+   Nature Communications 7, 13276 (2016). doi:10.1038/ncomms13276
+.. [2] Q. Liao, J. Z. Leibo and T. Poggio, "How important is weight symmetry in
+   backpropagation?", AAAI 2016. arXiv:1510.05067
+.. [3] T. Moskovitz, A. Litwin-Kumar and L. F. Abbott, "Feedback alignment in
+   deep convolutional networks", 2018. arXiv:1812.06488
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Union
+
+import numpy as np
+import torch
+from torch.autograd.function import once_differentiable
+
+from nets import _backends as K
+
+__all__ = [
+    "Feedback",
+    "FeedbackLike",
+    "as_feedback",
+    "feedback_matrix",
+    "LinearPlan",
+    "FeedbackLinearFunction",
+    "alignment_angle",
+    "update_angle",
+]
+
+
+class Feedback(str, Enum):
+    """How a layer sends its error to its input (see the module docstring).
+
+    Examples
+    --------
+    >>> Feedback("fa"), Feedback.FA.needs_random_matrix
+    (<Feedback.FA: 'fa'>, True)
+    """
+
+    BP = "bp"
+    FA = "fa"
+    USF = "usf"
+    FRSF = "frsf"
+
+    @property
+    def needs_random_matrix(self) -> bool:
+        """True for the modes that read the fixed random matrix ``B``."""
+        return self in (Feedback.FA, Feedback.FRSF)
+
+
+FeedbackLike = Union[Feedback, str]
+
+
+def as_feedback(value: Any, name: str = "feedback") -> Feedback:
+    """Validate a feedback mode given as a :class:`Feedback` or its name (any case).
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is neither a :class:`Feedback` nor a string.
+    ValueError
+        For an unknown name.
+
+    Examples
+    --------
+    >>> as_feedback("FRSF")
+    <Feedback.FRSF: 'frsf'>
+    >>> as_feedback("dfa")
+    Traceback (most recent call last):
+    ...
+    ValueError: feedback must be one of 'bp', 'fa', 'usf', 'frsf', got feedback='dfa'
+    """
+    if isinstance(value, Feedback):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a Feedback or one of its names (str), got {value!r} of type {type(value).__name__}")
+    try:
+        return Feedback(value.lower())
+    except ValueError:
+        allowed = ", ".join(repr(f.value) for f in Feedback)
+        raise ValueError(f"{name} must be one of {allowed}, got {name}={value!r}") from None
+
+
+def feedback_matrix(
+    mode: FeedbackLike, weight: torch.Tensor, feedback_weight: torch.Tensor | None = None, nnz: int | None = None
+) -> torch.Tensor:
+    """The matrix ``F`` a layer sends its error through (``g_x = g_y F``).
+
+    Works elementwise, so ``weight``/``feedback_weight`` may be dense
+    ``(out, in)`` matrices or the vectors of their values on the mask.
+
+    Parameters
+    ----------
+    mode : Feedback or str
+    weight : torch.Tensor
+        ``W`` (zero outside the mask).
+    feedback_weight : torch.Tensor, optional
+        The fixed random ``B``; required for ``"fa"`` and ``"frsf"``.
+    nnz : int, optional
+        Number of mask entries, for the ``"usf"`` scale; defaults to
+        ``weight.numel()`` (a full mask).
+
+    Returns
+    -------
+    torch.Tensor
+        Same shape as ``weight``; a new tensor except for ``"bp"``/``"fa"``.
+
+    Examples
+    --------
+    >>> W = torch.tensor([[3.0, -4.0]])
+    >>> feedback_matrix("usf", W).tolist()
+    [[3.5355339050292969, -3.5355339050292969]]
+    """
+    mode = as_feedback(mode, "mode")
+    if mode is Feedback.BP:
+        return weight
+    if mode.needs_random_matrix and feedback_weight is None:
+        raise ValueError(f"feedback mode {mode.value!r} needs feedback_weight (the fixed random matrix B), got None")
+    if mode is Feedback.FA:
+        return feedback_weight
+    if mode is Feedback.FRSF:
+        return torch.sign(weight) * feedback_weight.abs()
+    n = weight.numel() if nnz is None else nnz
+    scale = torch.linalg.vector_norm(weight) / math.sqrt(max(n, 1))
+    return torch.sign(weight) * scale
+
+
+@dataclass(frozen=True)
+class LinearPlan:
+    """How :class:`FeedbackLinearFunction` runs one layer (built by the layer).
+
+    Attributes
+    ----------
+    mode : Feedback
+        The feedback pathway.
+    kernel : {"dense", "csr"}
+        Which kernel of :mod:`nets._backends` runs the products.
+    nnz : int or None
+        Number of mask entries (``None``: a full mask), for the ``"usf"`` scale.
+    mask_f : torch.Tensor or None
+        The mask in the weight's dtype, for the dense kernel (``None``: full).
+    structure : CSRStructure or None
+        The mask's CSR index arrays, for the CSR kernel.
+    dense_feedback : bool
+        ``B`` is not restricted to the mask (the CSR kernel then runs the
+        feedback product densely).
+    """
+
+    mode: Feedback = Feedback.BP
+    kernel: str = "dense"
+    nnz: int | None = None
+    mask_f: torch.Tensor | None = None
+    structure: K.CSRStructure | None = None
+    dense_feedback: bool = False
+
+
+class FeedbackLinearFunction(torch.autograd.Function):
+    """``y = x W^T + b`` whose backward sends ``g_y F`` down (``F`` by :class:`Feedback`).
+
+    ``FeedbackLinearFunction.apply(x, weight, bias, feedback_weight, plan)`` with
+    ``x`` (batch, in), ``weight`` (out, in), ``bias`` (out,) or None,
+    ``feedback_weight`` ``B`` (out, in) or None (not needed by ``"bp"``/``"usf"``)
+    and a :class:`LinearPlan`.
+
+    Gradients: ``g_x = g_y F``, ``g_W = g_y^T x`` on the mask and exactly 0
+    elsewhere, ``g_b = sum_batch g_y``.  Not twice differentiable.
+
+    Examples
+    --------
+    >>> x = torch.ones(1, 2, requires_grad=True)
+    >>> W, B = torch.tensor([[1.0, 2.0]], requires_grad=True), torch.tensor([[5.0, 7.0]])
+    >>> y = FeedbackLinearFunction.apply(x, W, None, B, LinearPlan(Feedback.FA))
+    >>> y.sum().backward()
+    >>> x.grad.tolist(), W.grad.tolist()
+    ([[5.0, 7.0]], [[1.0, 1.0]])
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any,
+        x: torch.Tensor,
+        weight: torch.Tensor,
+        bias: torch.Tensor | None,
+        feedback_weight: torch.Tensor | None,
+        plan: LinearPlan,
+    ) -> torch.Tensor:
+        ctx.plan = plan
+        ctx.has_bias = bias is not None
+        ctx.save_for_backward(x, weight, feedback_weight)
+        if plan.kernel == "csr":
+            return K.csr_forward(x, weight.reshape(-1)[plan.structure.flat], plan.structure, bias)
+        return K.dense_forward(x, weight, bias)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, grad_out: torch.Tensor) -> tuple:  # type: ignore[override]
+        x, weight, fb = ctx.saved_tensors
+        plan: LinearPlan = ctx.plan
+        s = plan.structure
+        grad_out = grad_out.contiguous()
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            if plan.kernel == "dense":
+                gx = K.dense_input_grad(grad_out, feedback_matrix(plan.mode, weight, fb, plan.nnz))
+            elif plan.mode is Feedback.FA and plan.dense_feedback:
+                gx = K.dense_input_grad(grad_out, fb)
+            else:
+                w = weight.reshape(-1)[s.flat]
+                b = fb.reshape(-1)[s.flat] if fb is not None else None
+                gx = K.csr_input_grad(grad_out, feedback_matrix(plan.mode, w, b, s.nnz), s)
+        if ctx.needs_input_grad[1]:
+            if plan.kernel == "csr":
+                gw = K.csr_weight_grad(grad_out, x, s)
+            else:
+                gw = K.dense_weight_grad(grad_out, x, plan.mask_f)
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            gb = grad_out.sum(0)
+        return gx, gw, gb, None, None
+
+
+def _flat64(x: Any, name: str) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        return x.detach().to("cpu", torch.float64).reshape(-1).numpy()
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
+        return x.astype(np.float64).reshape(-1)
+    if isinstance(x, Sequence) and not isinstance(x, str):
+        if not x:
+            raise ValueError(f"{name} is an empty sequence; give at least one tensor")
+        return np.concatenate([_flat64(t, name) for t in x])
+    raise TypeError(f"{name} must be a torch.Tensor, a numpy array or a sequence of them, got {type(x).__name__}")
+
+
+def _angle(a: np.ndarray, b: np.ndarray, names: tuple[str, str]) -> float:
+    if a.shape != b.shape:
+        raise ValueError(f"{names[0]} and {names[1]} must have the same number of elements, got {a.size} and {b.size}")
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        raise ValueError(f"{names[0]} and {names[1]} must be finite; found NaN or inf")
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    for nrm, nm in ((na, names[0]), (nb, names[1])):
+        if nrm == 0:
+            raise ValueError(f"the angle is undefined: {nm} is all zeros")
+    cos = float(np.dot(a, b) / (na * nb))
+    return math.degrees(math.acos(min(1.0, max(-1.0, cos))))
+
+
+def alignment_angle(weight: Any, feedback: Any) -> float:
+    """Angle in degrees between a weight matrix ``W`` and its feedback ``B``
+    (both flattened): 0 means ``B`` is ``W`` up to scale, 90 unrelated.
+
+    Feedback alignment works because ``W`` turns towards ``B`` during
+    training; the angle drops below 90 degrees (Lillicrap et al. 2016).
+
+    Parameters
+    ----------
+    weight, feedback : torch.Tensor or numpy.ndarray
+        Same number of elements.
+
+    Returns
+    -------
+    float
+        In ``[0, 180]``.
+
+    Raises
+    ------
+    ValueError
+        If either is all zeros (the angle is undefined), shapes differ, or
+        values are not finite.
+
+    Examples
+    --------
+    >>> alignment_angle(torch.tensor([[1.0, 0.0]]), torch.tensor([[1.0, 1.0]]))
+    45.0
+    """
+    return _angle(_flat64(weight, "weight"), _flat64(feedback, "feedback"), ("weight", "feedback"))
+
+
+def update_angle(update: Any, true_grad: Any) -> float:
+    """Angle in degrees between a rule's update (its gradient) and the true
+    backprop gradient.
+
+    Parameters
+    ----------
+    update, true_grad : torch.Tensor, numpy.ndarray, or a sequence of them
+        Sequences (e.g. one gradient per layer) are concatenated in order.
+
+    Returns
+    -------
+    float
+        In ``[0, 180]``; below 90 means the rule still descends the loss.
+
+    Raises
+    ------
+    ValueError
+        If either is all zeros, the sizes differ, or values are not finite.
+
+    Examples
+    --------
+    >>> update_angle([torch.ones(2)], [torch.tensor([1.0, -1.0])])
+    90.0
+    """
+    return _angle(_flat64(update, "update"), _flat64(true_grad, "true_grad"), ("update", "true_grad"))
