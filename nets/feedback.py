@@ -138,8 +138,8 @@ def feedback_matrix(
     Examples
     --------
     >>> W = torch.tensor([[3.0, -4.0]])
-    >>> feedback_matrix("usf", W).tolist()
-    [[3.5355339050292969, -3.5355339050292969]]
+    >>> feedback_matrix("usf", W)  # sign(W) * ||W|| / sqrt(2)
+    tensor([[ 3.5355, -3.5355]])
     """
     mode = as_feedback(mode, "mode")
     if mode is Feedback.BP:
@@ -300,7 +300,7 @@ def alignment_angle(weight: Any, feedback: Any) -> float:
 
     Examples
     --------
-    >>> alignment_angle(torch.tensor([[1.0, 0.0]]), torch.tensor([[1.0, 1.0]]))
+    >>> round(alignment_angle(torch.tensor([[1.0, 0.0]]), torch.tensor([[1.0, 1.0]])), 6)
     45.0
     """
     return _angle(_flat64(weight, "weight"), _flat64(feedback, "feedback"), ("weight", "feedback"))

@@ -149,8 +149,9 @@ class SparseLinear(nn.Module):
         m = _coerce_mask(mask, self.out_features, self.in_features, dev)
         self.register_buffer("mask", m)
         self.weight = nn.Parameter(torch.empty((self.out_features, self.in_features), device=dev, dtype=dtype))
-        self.bias = nn.Parameter(torch.empty(self.out_features, device=dev, dtype=dtype)) if bias else None
-        if not bias:
+        if bias:
+            self.bias = nn.Parameter(torch.empty(self.out_features, device=dev, dtype=dtype))
+        else:
             self.register_parameter("bias", None)
         self.register_buffer("feedback_weight", torch.empty_like(self.weight.data))
         self._cache: dict[str, Any] = {}
