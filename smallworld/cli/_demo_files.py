@@ -1,0 +1,101 @@
+"""Report folders for ``smallworld demo`` and ``smallworld reproduce``: staged, atomic, never overwritten silently.
+
+A report is written into a hidden staging folder next to its destination and
+moved into place only when every file is complete, so an interrupted run
+leaves no half-written report behind.  An existing, non-empty destination is
+refused unless ``force`` is given; then each file replaces its old version
+atomically (``os.replace``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from smallworld.cli import CLIError
+
+__all__ = ["report_folder", "write_text", "write_json", "json_ready"]
+
+
+def _check_destination(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {str(out)!r} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise CLIError(f"--out {str(out)!r} already holds an earlier report; pass --force to overwrite it, "
+                       "or choose another --out")
+
+
+@contextmanager
+def report_folder(out: str | os.PathLike, *, force: bool = False) -> Iterator[Path]:
+    """Yield a staging folder; on success its files become ``out``'s, on error it is removed.
+
+    Raises
+    ------
+    CLIError
+        If ``out`` is a file, or a non-empty folder and ``force`` is false (checked
+        before any work and again before the files are moved into place).
+    """
+    out = Path(out)
+    _check_destination(out, force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        yield staging
+        _check_destination(out, force)
+        if not out.exists():
+            os.chmod(staging, 0o777 & ~_umask())
+            os.replace(staging, out)  # the whole report appears at once
+            return
+        for src in sorted(staging.rglob("*")):
+            dst = out / src.relative_to(staging)
+            if src.is_dir():
+                dst.mkdir(exist_ok=True)
+            else:
+                os.replace(src, dst)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (temporary file in the same folder, then ``os.replace``)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def json_ready(x: Any) -> Any:
+    """Convert numpy scalars/arrays and tuples to JSON types; a NaN or infinity is an error, never written."""
+    if isinstance(x, dict):
+        return {str(k): json_ready(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [json_ready(v) for v in x]
+    if hasattr(x, "tolist") and not isinstance(x, (str, bytes)):
+        return json_ready(x.tolist())
+    if isinstance(x, float) and not math.isfinite(x):
+        raise ValueError(f"refusing to write a non-finite number ({x}) to JSON")
+    return x
+
+
+def write_json(path: Path, obj: Any) -> Path:
+    """Write ``obj`` as indented JSON, atomically; NaN/inf raise instead of being written."""
+    return write_text(path, json.dumps(json_ready(obj), indent=2, allow_nan=False) + "\n")
