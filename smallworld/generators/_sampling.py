@@ -1,0 +1,84 @@
+"""Vectorised sampling helpers shared by the random-graph generators.
+
+All functions take a :class:`numpy.random.Generator` and are deterministic
+functions of its state; none uses a Python loop per edge.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["bernoulli_positions", "sample_distinct", "pair_from_index", "sample_pairs"]
+
+
+def bernoulli_positions(rng: np.random.Generator, total: int, p: float) -> np.ndarray:
+    """Sorted positions of the successes among ``total`` Bernoulli(p) trials.
+
+    Uses geometric skipping (Batagelj & Brandes 2005) when p is small, so the
+    cost is O(total * p) instead of O(total).
+    """
+    if total <= 0 or p <= 0.0:
+        return np.empty(0, dtype=np.int64)
+    if p >= 1.0:
+        return np.arange(total, dtype=np.int64)
+    if p > 0.2:
+        return np.flatnonzero(rng.random(total) < p).astype(np.int64, copy=False)
+    expected = total * p
+    size = int(expected + 6.0 * math.sqrt(expected) + 16)
+    chunks = []
+    last = -1
+    while True:
+        pos = last + np.cumsum(rng.geometric(p, size=size), dtype=np.int64)
+        if pos[-1] >= total:
+            chunks.append(pos[pos < total])
+            break
+        chunks.append(pos)
+        last = int(pos[-1])
+    return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+
+
+def sample_distinct(rng: np.random.Generator, N: int, m: int) -> np.ndarray:
+    """A uniformly random m-subset of ``0..N-1``, sorted (int64).
+
+    Delegates to :meth:`numpy.random.Generator.choice` without replacement,
+    which uses a hash set (Floyd's method) when m is small next to N and a
+    partial shuffle otherwise: O(m) memory for sparse graphs.
+    """
+    if m <= 0:
+        return np.empty(0, dtype=np.int64)
+    if m >= N:
+        return np.arange(N, dtype=np.int64)
+    out = rng.choice(N, size=m, replace=False, shuffle=False).astype(np.int64, copy=False)
+    out.sort()
+    return out
+
+
+def pair_from_index(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Map linear indices of the strict lower triangle to pairs (i, j), i > j.
+
+    Index ``t = i (i - 1) / 2 + j`` enumerates all pairs of ``n`` nodes as t
+    runs over ``0 .. n (n - 1) / 2 - 1``, for every n.
+    """
+    t = np.asarray(t, dtype=np.int64)
+    i = ((1.0 + np.sqrt(1.0 + 8.0 * t.astype(np.float64))) / 2.0).astype(np.int64)
+    # correct the float estimate (off by one at most below 2**53; loop for safety)
+    while True:
+        too_big = i * (i - 1) // 2 > t
+        too_small = (i + 1) * i // 2 <= t
+        if not (too_big.any() or too_small.any()):
+            break
+        i += too_small.astype(np.int64) - too_big.astype(np.int64)
+    j = t - i * (i - 1) // 2
+    return i, j
+
+
+def sample_pairs(rng: np.random.Generator, n: int, q: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each of the n(n-1)/2 node pairs independently with probability q (G(n, q))."""
+    N = n * (n - 1) // 2
+    if N == 0 or q <= 0.0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    m = int(rng.binomial(N, min(q, 1.0)))
+    return pair_from_index(sample_distinct(rng, N, m))
