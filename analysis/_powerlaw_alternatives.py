@@ -1,0 +1,115 @@
+"""Alternative tail distributions for the likelihood-ratio tests (private).
+
+All functions work on a tail histogram: sorted unique values ``u`` (each
+``>= xmin``) with counts ``c``.  Each ``*_logpmf`` returns the log
+probability (mass for discrete data, density for continuous data) of every
+unique value under the model truncated to ``x >= xmin``.
+
+Discrete variants:
+
+- exponential: the geometric law ``p(x) = (1 - e^-lam) e^(-lam (x - xmin))``,
+  whose MLE is closed form, ``lam = log(1 + 1 / mean(x - xmin))``;
+- lognormal: a lognormal variable rounded to the nearest integer and
+  truncated at ``xmin``, ``p(x) = [F(x + 1/2) - F(x - 1/2)] / [1 - F(xmin - 1/2)]``
+  with ``F`` the lognormal CDF, fitted by numerical maximum likelihood.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import optimize, special
+
+__all__ = ["powerlaw_logpmf", "fit_exponential", "fit_lognormal", "vuong"]
+
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def powerlaw_logpmf(u: np.ndarray, alpha: float, xmin: float, discrete: bool) -> np.ndarray:
+    """Log pmf (discrete, Hurwitz-zeta normalised) or log pdf of the power law."""
+    if discrete:
+        return -alpha * np.log(u) - math.log(special.zeta(alpha, xmin))
+    return math.log((alpha - 1.0) / xmin) - alpha * np.log(u / xmin)
+
+
+def fit_exponential(u: np.ndarray, c: np.ndarray, xmin: float, discrete: bool) -> tuple[dict, np.ndarray]:
+    """MLE of the exponential (geometric when discrete) above xmin."""
+    mean_excess = float(np.dot(c, u - xmin) / c.sum())
+    if discrete:
+        lam = math.log1p(1.0 / mean_excess)
+        logp = math.log(-math.expm1(-lam)) - lam * (u - xmin)
+    else:
+        lam = 1.0 / mean_excess
+        logp = math.log(lam) - lam * (u - xmin)
+    return {"lambda": lam}, logp
+
+
+def _log_diff_ndtr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """log(Phi(b) - Phi(a)) for a < b, accurate in both tails."""
+    out = np.empty_like(a)
+    right = a > 0
+    # right tail: Phi(b) - Phi(a) = Phi(-a) - Phi(-b)
+    hi = np.where(right, special.log_ndtr(-a), special.log_ndtr(b))
+    lo = np.where(right, special.log_ndtr(-b), special.log_ndtr(a))
+    with np.errstate(divide="ignore"):
+        out[:] = hi + np.log(-np.expm1(lo - hi))
+    return out
+
+
+def _lognormal_logpmf(u: np.ndarray, mu: float, sigma: float, xmin: float, discrete: bool) -> np.ndarray:
+    if discrete:
+        a = (np.log(u - 0.5) - mu) / sigma
+        b = (np.log(u + 0.5) - mu) / sigma
+        z0 = (math.log(xmin - 0.5) - mu) / sigma
+        return _log_diff_ndtr(a, b) - special.log_ndtr(-z0)
+    z = (np.log(u) - mu) / sigma
+    z0 = (math.log(xmin) - mu) / sigma
+    return -np.log(u) - math.log(sigma) - _LOG_SQRT_2PI - 0.5 * z * z - special.log_ndtr(-z0)
+
+
+def fit_lognormal(u: np.ndarray, c: np.ndarray, xmin: float, discrete: bool) -> tuple[dict, np.ndarray]:
+    """Numerical MLE of the (rounded, when discrete) lognormal truncated at xmin.
+
+    ``mu`` is searched in [-100, 100] and ``sigma`` in [0.01, 100]; a very
+    negative ``mu`` with a large ``sigma`` is how a lognormal imitates a power
+    law, so the bounds are wide.
+    """
+    w = c / c.sum()
+    lu = np.log(u)
+    m0 = float(np.dot(w, lu))
+    s0 = max(math.sqrt(max(float(np.dot(w, (lu - m0) ** 2)), 0.0)), 0.1)
+
+    def nll(theta: np.ndarray) -> float:
+        val = -float(np.dot(w, _lognormal_logpmf(u, theta[0], math.exp(theta[1]), xmin, discrete)))
+        return val if math.isfinite(val) else 1e300
+
+    best = None
+    for start in ((m0, math.log(s0)), (m0 - 2.0 * s0, math.log(2.0 * s0))):
+        res = optimize.minimize(
+            nll, np.array(start), method="L-BFGS-B",
+            bounds=[(-100.0, 100.0), (math.log(0.01), math.log(100.0))],
+        )
+        if best is None or res.fun < best.fun:
+            best = res
+    mu, sigma = float(best.x[0]), float(math.exp(best.x[1]))
+    return {"mu": mu, "sigma": sigma}, _lognormal_logpmf(u, mu, sigma, xmin, discrete)
+
+
+def vuong(logp1: np.ndarray, logp2: np.ndarray, c: np.ndarray) -> tuple[float, float, float]:
+    """Vuong's test on a histogram: (raw log-likelihood ratio, normalised R, two-sided p).
+
+    Positive values favour model 1.  The normalised ratio is
+    ``R / (sqrt(n) * sd)`` with ``sd`` the standard deviation of the
+    pointwise log-ratios; ``p = erfc(|R_norm| / sqrt 2)``.
+    """
+    d = logp1 - logp2
+    n = float(c.sum())
+    raw = float(np.dot(c, d))
+    mean = raw / n
+    var = float(np.dot(c, (d - mean) ** 2)) / n
+    if var <= 0.0:
+        # identical pointwise ratios: the test has no power; report "no preference"
+        return raw, 0.0, 1.0
+    r = raw / math.sqrt(n * var)
+    return raw, r, float(special.erfc(abs(r) / math.sqrt(2.0)))
