@@ -219,7 +219,7 @@ def read(
     >>> import tempfile, pathlib
     >>> import smallworld as sw
     >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> sw.write([(0, 1), (1, 2, 2.5)], d / "g.gml")
+    >>> sw.write([(0, 1, 1.0), (1, 2, 2.5)], d / "g.gml")
     >>> A = sw.read(d / "g.gml")
     >>> A.shape, A.dtype, float(A[1, 2])
     ((3, 3), dtype('float64'), 2.5)
@@ -367,8 +367,6 @@ def write(graph: Any, path: PathLike, *, format: str | None = None, labels: Sequ
             raise TypeError(f"labels must be a sequence of str, one per node, got {type(labels).__name__}")
         if fmt == "npz":
             raise ValueError("labels cannot be stored in a .npz file; use an edge list or GML")
-    if fmt == "gml" and not square:
-        raise ValueError(f"GML needs a square adjacency, got shape {A.shape}; write a layer mask as .edgelist or .npz")
     if fmt == "npz":
         with _atomic(p, binary=True) as fh:
             sp.save_npz(fh, A, compressed=True)
@@ -384,6 +382,11 @@ def write_text(A: sp.csr_array, fh: IO[str], fmt: str, *, labels: Sequence[str] 
         directed = is_directed(A) if A.shape[0] == A.shape[1] else True
     if fmt == "gml":
         from smallworld import __version__
+
+        if A.shape[0] != A.shape[1]:
+            raise ValueError(
+                f"GML needs a square adjacency, got shape {A.shape}; write a layer mask as .edgelist or .npz"
+            )
 
         format_gml(A, directed, labels, fh, creator=f"smallworld {__version__}")
     else:
