@@ -102,14 +102,22 @@ def _ccdf(deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x, tail
 
 
-def _fit_params(fit: Any, name: str) -> tuple[float, float]:
-    """``(alpha, xmin)`` from a power-law fit result (object or mapping)."""
+def _fit_params(fit: Any, name: str) -> tuple[float, float, bool]:
+    """``(alpha, xmin, discrete)`` from a power-law fit result (a PowerLawFit or a mapping)."""
     get = fit.get if isinstance(fit, Mapping) else lambda k, d=None: getattr(fit, k, d)
-    alpha = get("alpha")
-    xmin = get("xmin", get("x_min"))
+    alpha, xmin = get("alpha"), get("xmin")
     if alpha is None or xmin is None:
         raise TypeError(f"fits[{name!r}] must have 'alpha' and 'xmin' (a fit_power_law result), got {fit!r}")
-    return float(alpha), float(xmin)
+    return float(alpha), float(xmin), bool(get("discrete", True))
+
+
+def _fit_ccdf(alpha: float, xmin: float, discrete: bool, x: np.ndarray) -> np.ndarray:
+    """``P(X >= x | X >= xmin)`` of the fitted power law (discrete: Hurwitz zeta; continuous: (x/xmin)^(1-alpha))."""
+    from scipy.special import zeta
+
+    if discrete:
+        return zeta(alpha, x) / zeta(alpha, xmin)
+    return (x / xmin) ** (1.0 - alpha)
 
 
 def plot_degree_ccdf(
@@ -126,7 +134,8 @@ def plot_degree_ccdf(
     ``xmin`` is ``P(K >= k) = f * zeta(alpha, k) / zeta(alpha, xmin)``, where
     ``zeta`` is the Hurwitz zeta function and ``f`` the fraction of degrees
     ``>= xmin`` (Clauset, Shalizi & Newman 2009, eq. 2.7), drawn dashed in the
-    series' colour from ``xmin`` to the largest degree.
+    series' colour from ``xmin`` to the largest degree (a continuous fit,
+    ``discrete=False``, is drawn as ``f * (k / xmin)^(1 - alpha)``).
 
     Parameters
     ----------
@@ -137,8 +146,9 @@ def plot_degree_ccdf(
     path : str or os.PathLike
         Output ``.png`` file (900 x 540 pixels), replaced atomically.
     fits : mapping of str to fit result, optional
-        Per series, an object or mapping with ``alpha`` and ``xmin`` (e.g. the
-        result of :func:`analysis.fit_power_law`); series without a fit get no line.
+        Per series, an object or mapping with ``alpha``, ``xmin`` and optionally
+        ``discrete`` (default true) — e.g. the :class:`analysis.powerlaw.PowerLawFit`
+        of :func:`analysis.fit_power_law`; series without a fit get no line.
     title, xlabel : str
         Title and x-axis label.
 
@@ -168,8 +178,6 @@ def plot_degree_ccdf(
     ...     out.stat().st_size > 0
     True
     """
-    from scipy.special import zeta
-
     if not isinstance(degrees, Mapping):
         raise TypeError(f"degrees must be a mapping of label -> degree sequence, got {type(degrees).__name__}")
     if not degrees:
@@ -193,10 +201,11 @@ def plot_degree_ccdf(
         color = COLORS[i % len(COLORS)]
         ax.plot(x[keep], tail[keep], "o", ms=3.5, color=color, alpha=0.85, label=str(label))
         if label in fits:
-            alpha, xmin = _fit_params(fits[label], str(label))
-            grid = np.unique(np.round(np.geomspace(max(xmin, 1), max(d.max(), xmin + 1), 100)))
+            alpha, xmin, discrete = _fit_params(fits[label], str(label))
+            grid = np.geomspace(max(xmin, 1), max(d.max(), xmin + 1), 100)
+            grid = np.unique(np.round(grid)) if discrete else grid
             frac = np.mean(d >= xmin)
-            ax.plot(grid, frac * zeta(alpha, grid) / zeta(alpha, xmin), "--", lw=1.5, color=color,
+            ax.plot(grid, frac * _fit_ccdf(alpha, xmin, discrete, grid), "--", lw=1.5, color=color,
                     label=f"  power-law fit: α = {alpha:.2f}, k_min = {xmin:g}")
     ax.set_xscale("log")
     ax.set_yscale("log")

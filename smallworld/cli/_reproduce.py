@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["HELP", "DESCRIPTION", "add_arguments", "run", "PUBLISHED_WS98", "ws98_table", "format_table", "discrepancy_note"]
+__all__ = ["HELP", "DESCRIPTION", "add_arguments", "run", "ws98_table", "format_table", "discrepancy_note"]
 
 HELP = "reproduce a published result (ws98: Watts & Strogatz 1998 on C. elegans, and their Fig. 2)"
 DESCRIPTION = """\
@@ -24,14 +24,18 @@ The report folder (--out) holds table.md, results.json and the figure; an earlie
 never overwritten unless --force is given.
 """
 
-#: Watts & Strogatz (1998), Table 1, C. elegans row (n and k from the text).
-PUBLISHED_WS98: dict[str, float] = {
-    "n": 282, "k": 14, "L_actual": 2.65, "L_random": 2.25, "C_actual": 0.28, "C_random": 0.05,
-}
+
+def _published() -> dict[str, float]:
+    """Watts & Strogatz (1998), Table 1, C. elegans row, as recorded by :func:`smallworld.datasets.describe`."""
+    from smallworld.datasets import describe
+
+    p = describe("celegans").published
+    return {"n": p["n"], "k": p["k"], "L_actual": p["L"], "L_random": p["L_random"],
+            "C_actual": p["C"], "C_random": p["C_random"]}
 
 def discrepancy_note(c: dict[str, Any]) -> str:
     """Explain, from the computed numbers, how the bundled file differs from the paper's graph."""
-    p = PUBLISHED_WS98
+    p = _published()
     return (
         f"Why the numbers differ: Watts & Strogatz analysed n = {p['n']} neurons (k = {p['k']}); the network\n"
         f"they released, bundled here, has n = {c['n']} nodes and {c['m']} undirected edges (<k> = "
@@ -67,15 +71,12 @@ def _mean_sd(x: list[float]) -> tuple[float, float]:
 
 def ws98_table(seed: Any = 0, nrand: int = 20, progress: Any = None) -> dict[str, Any]:
     """Compute the Table 1 row of Watts & Strogatz (1998) on the bundled C. elegans network."""
-    from analysis._standin import average_clustering, average_path_length, celegans, erdos_renyi  # TODO: real ones
-    from smallworld import as_graph
+    from analysis._standin import average_clustering, average_path_length, erdos_renyi  # TODO: real ones
     from smallworld._validation import check_random_state
+    from smallworld.datasets import celegans
 
     rng = check_random_state(seed)
-    g = as_graph(celegans(), directed=False)
-    g = (g != 0).astype(bool)  # "We treat all edges as undirected and unweighted"
-    g.setdiag(False)
-    g.eliminate_zeros()
+    g = celegans()  # undirected, unweighted, simple: "We treat all edges as undirected and unweighted"
     n, m = g.shape[0], g.nnz // 2
     C, L = float(average_clustering(g)), float(average_path_length(g))
     Cr, Lr = [], []
@@ -98,7 +99,7 @@ def ws98_table(seed: Any = 0, nrand: int = 20, progress: Any = None) -> dict[str
 
 def format_table(c: dict[str, Any]) -> str:
     """A markdown table: published (W&S 1998) vs computed on the bundled file."""
-    p = PUBLISHED_WS98
+    p = _published()
     p_sigma = (p["C_actual"] / p["C_random"]) / (p["L_actual"] / p["L_random"])
     rows = [
         ("n (neurons)", f"{p['n']}", f"{c['n']}", "—"),
@@ -150,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
         write_json(stage / "results.json", {
             "target": "ws98", "seed": seed,
             "reference": "D. J. Watts and S. H. Strogatz, Nature 393, 440-442 (1998), doi:10.1038/30918",
-            "published": PUBLISHED_WS98, "computed": table, "fig2": curve.to_dict(),
+            "published": _published(), "computed": table, "fig2": curve.to_dict(),
         })
     print(title)
     print(text)
