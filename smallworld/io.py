@@ -256,7 +256,9 @@ def read_text(
         else:
             n = len(labels) if labels is not None else (int(max(rows.max(), cols.max())) + 1 if rows.size else 0)
             shape = (n, n)
-    as_arcs = file_directed if directed is None else directed
+    # merge duplicates in the file's own orientation (or as arcs when asked);
+    # directed=False then symmetrises like as_graph (larger weight wins)
+    as_arcs = True if directed else file_directed
     if shape[0] != shape[1]:
         as_arcs = True  # a rectangular layer mask has no "other direction"
     A = _merge(rows, cols, weights, shape, as_arcs, source)
