@@ -164,7 +164,9 @@ def ws_curve(
     >>> bool(curve.C_norm[0] > curve.C_norm[-1]), bool(curve.L_norm[-1] < 0.3)
     (True, True)
     """
-    from analysis._standin import average_clustering, average_path_length, watts_strogatz  # TODO: real ones
+    from analysis.clustering import average_clustering
+    from analysis.paths import average_path_length
+    from smallworld import watts_strogatz
 
     n = check_int(n, "n", min_val=3)
     k = check_int(k, "k", min_val=2)
