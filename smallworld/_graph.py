@@ -125,6 +125,10 @@ def _from_edge_list(x: Sequence[Any], n: int | None, directed: bool, name: str) 
         for node in e[:2]:
             if isinstance(node, (bool, np.bool_)) or not isinstance(node, numbers.Integral):
                 raise TypeError(f"{name} node ids must be integers, got {node!r}")
+    if len(x[0]) == 3:
+        for e in x:
+            if isinstance(e[2], (bool, np.bool_)) or not isinstance(e[2], numbers.Real):
+                raise TypeError(f"{name} edge weights must be real numbers, got {e[2]!r} in edge {tuple(e)!r}")
     arr = np.asarray(x, dtype=np.float64 if len(x[0]) == 3 else np.int64)
     u = arr[:, 0].astype(np.int64)
     v = arr[:, 1].astype(np.int64)
@@ -156,6 +160,8 @@ def _from_networkx(G: Any, directed: bool | None, name: str) -> sp.csr_array:
         v[i] = b if index is None else index[b]
         if wt is None:
             w[i] = 1.0
+        elif isinstance(wt, (bool, np.bool_)) or not isinstance(wt, numbers.Real):
+            raise TypeError(f"{name} edge weights must be real numbers, got weight={wt!r} on edge ({a!r}, {b!r})")
         else:
             weighted = True
             w[i] = wt
@@ -246,6 +252,8 @@ def as_graph(x: Any, *, directed: bool | None = None, n: int | None = None) -> s
     if mod == "torch_geometric":
         if hasattr(x, "edge_index"):
             ei = x.edge_index
+            if ei is None:
+                raise ValueError(f"{name} as a torch_geometric Data object needs an edge_index, got none")
             nn_ = x.num_nodes if n is None else n
             w = getattr(x, "edge_weight", None)
             return _from_torch_edge_index(ei, w, nn_, directed, name)
@@ -267,7 +275,12 @@ def as_graph(x: Any, *, directed: bool | None = None, n: int | None = None) -> s
             arr = x.detach().cpu()
             if arr.dtype in (torch.bfloat16, torch.float16):
                 arr = arr.float()
-            return as_graph(arr.numpy(), directed=directed, n=n) if arr.shape[0] == arr.shape[1] else _bad_type(x)
+            if arr.shape[0] != arr.shape[1]:
+                raise ValueError(
+                    f"{name} as a dense torch tensor must be a square adjacency or an int64 (2, E) edge_index, "
+                    f"got shape {tuple(arr.shape)} and dtype {x.dtype}"
+                )
+            return as_graph(arr.numpy(), directed=directed, n=n)
     if isinstance(x, (list, tuple)):
         A = _from_edge_list(list(x), n, bool(directed), name)
         return _finalize(A, directed, name)
