@@ -77,7 +77,12 @@ def _symmetrize(A: sp.csr_array) -> sp.csr_array:
     if A.dtype == bool:
         S = (A + A.T).astype(bool)
     else:
-        S = A.maximum(A.T)
+        # maximum() alone would drop a negative arc whose reverse is absent
+        # (max(w, 0) = 0); such arcs keep their own weight.
+        T = sp.csr_array(A.T)
+        only_one = (A != 0) != (T != 0)
+        S = sp.csr_array(A.maximum(T) + A.minimum(T).multiply(only_one))
+        S.eliminate_zeros()
     return sp.csr_array(S)
 
 
