@@ -1,0 +1,348 @@
+"""Neural networks as graphs: the neuron graph and the relational graph.
+
+:func:`neuron_graph` turns a feed-forward torch model into a directed graph
+of neurons: one node per input unit and per output unit of every Linear-like
+layer, one arc ``pre -> post`` per connection present.  What counts as a
+connection:
+
+- ``torch.nn.Linear``: ``weight[o, i] != 0`` (or, after
+  ``torch.nn.utils.prune``, the ``weight_mask`` buffer);
+- a *masked* layer, any module with a 2-D tensor ``mask`` of shape
+  ``(out_features, in_features)`` (e.g. ``nets.SparseLinear``): ``mask[o, i]``,
+  regardless of the weight's value (a trained weight may be exactly zero on a
+  wired connection);
+- a model implementing the **neuron-graph protocol** (below), which
+  describes its own wiring.
+
+Modules without weights of their own (activations, dropout, flatten) and
+element-wise normalisations are skipped: they do not connect neurons.
+Convolutions, recurrent layers, embeddings and attention raise ``TypeError``.
+
+Neuron-graph protocol
+---------------------
+Any object may define a method ``__neuron_graph__(self) -> dict`` returning::
+
+    {
+        "adjacency": scipy.sparse array or matrix, shape (N, N),
+                     entry [i, j] != 0 for the arc i -> j (pre -> post),
+        "layers":    int array of shape (N,), the layer of every neuron
+                     (0 = input layer),
+        "inputs":    int array, ids of the input neurons,
+        "outputs":   int array, ids of the output neurons,
+    }
+
+:func:`neuron_graph` calls it in preference to inspecting the modules, so a
+model with a wiring that module order cannot express (skip connections,
+a wiring graph mapped onto a network) reports it exactly.  Implementing the
+protocol needs no import of :mod:`analysis`.
+
+:func:`relational_graph` gives the view of You et al. (2020): for a stack of
+equal-width square layers, node ``i`` is channel ``i`` and the graph joins
+channels that exchange messages.
+
+References
+----------
+.. [1] J. You, J. Leskovec, K. He and S. Xie, "Graph Structure of Neural
+   Networks", ICML 2020, arXiv:2007.06559. :doi:`10.48550/arXiv.2007.06559`
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from smallworld._csr import csr_from_edges
+from smallworld._graph import as_graph
+from smallworld._validation import check_choice
+
+__all__ = ["NeuronGraph", "neuron_graph", "relational_graph"]
+
+_UNSUPPORTED = ("Conv", "RNN", "LSTM", "GRU", "Embedding", "MultiheadAttention", "Transformer", "Bilinear")
+_SUPPORTED_TEXT = (
+    "neuron_graph supports torch.nn.Linear, masked Linear-like layers exposing a 'mask' buffer of "
+    "shape (out_features, in_features), and models implementing __neuron_graph__()"
+)
+
+
+@dataclass(frozen=True)
+class NeuronGraph:
+    """A network's neurons and connections as a directed graph.
+
+    Attributes
+    ----------
+    adjacency : scipy.sparse.csr_array of bool, shape (N, N)
+        ``adjacency[i, j]`` is true for the arc ``i -> j`` (pre -> post).
+    layers : numpy.ndarray of int64, shape (N,)
+        Layer of every neuron; 0 is the input layer.
+    inputs, outputs : numpy.ndarray of int64
+        Ids of the input and output neurons.
+    """
+
+    adjacency: sp.csr_array
+    layers: np.ndarray
+    inputs: np.ndarray
+    outputs: np.ndarray
+
+    @property
+    def n_neurons(self) -> int:
+        """Number of neurons ``N``."""
+        return int(self.adjacency.shape[0])
+
+    @property
+    def n_arcs(self) -> int:
+        """Number of connections (arcs)."""
+        return int(self.adjacency.nnz)
+
+    @property
+    def layer_sizes(self) -> tuple[int, ...]:
+        """Neurons per layer, input layer first."""
+        return tuple(int(v) for v in np.bincount(self.layers))
+
+    def undirected(self) -> sp.csr_array:
+        """The symmetric (undirected) adjacency: ``i -- j`` if either arc exists."""
+        return as_graph(self.adjacency, directed=False)
+
+    def __repr__(self) -> str:
+        return f"NeuronGraph(n_neurons={self.n_neurons}, n_arcs={self.n_arcs}, layer_sizes={self.layer_sizes})"
+
+
+def _int_ids(x: Any, name: str, n: int) -> np.ndarray:
+    a = np.asarray(x)
+    if a.dtype == bool or a.dtype.kind not in "iu":
+        raise TypeError(f"__neuron_graph__()['{name}'] must be an integer array, got dtype {a.dtype}")
+    a = a.astype(np.int64).ravel()
+    if a.size and (a.min() < 0 or a.max() >= n):
+        raise ValueError(f"__neuron_graph__()['{name}'] holds ids outside 0..{n - 1}")
+    return a
+
+
+def _from_protocol(model: Any) -> NeuronGraph:
+    d = model.__neuron_graph__()
+    if not isinstance(d, dict):
+        raise TypeError(f"__neuron_graph__() must return a dict, got {type(d).__name__}")
+    missing = {"adjacency", "layers", "inputs", "outputs"} - set(d)
+    if missing:
+        raise ValueError(f"__neuron_graph__() result lacks keys {sorted(missing)}")
+    if not sp.issparse(d["adjacency"]):
+        raise TypeError(f"__neuron_graph__()['adjacency'] must be a scipy sparse array, got {type(d['adjacency']).__name__}")
+    A = as_graph(d["adjacency"]).astype(bool)
+    n = A.shape[0]
+    layers = _int_ids(d["layers"], "layers", np.iinfo(np.int64).max)
+    if layers.shape != (n,):
+        raise ValueError(f"__neuron_graph__()['layers'] must have shape ({n},), got {layers.shape}")
+    return NeuronGraph(A, layers, _int_ids(d["inputs"], "inputs", n), _int_ids(d["outputs"], "outputs", n))
+
+
+def _structure(m: Any) -> Any:
+    """The (out, in) connection pattern of a Linear-like module, or None if not Linear-like."""
+    import torch
+
+    mask = getattr(m, "mask", None)
+    if isinstance(mask, torch.Tensor) and mask.dim() == 2:
+        w = getattr(m, "weight", None)
+        if isinstance(w, torch.Tensor) and tuple(w.shape) != tuple(mask.shape):
+            raise ValueError(
+                f"{type(m).__name__}.mask must have the weight's shape (out_features, in_features)="
+                f"{tuple(w.shape)}, got {tuple(mask.shape)}"
+            )
+        return mask.detach() != 0
+    if isinstance(m, torch.nn.Linear):
+        if isinstance(m.weight, torch.nn.parameter.UninitializedParameter):
+            raise ValueError(f"{type(m).__name__} is not initialised yet; run one forward pass first")
+        wm = getattr(m, "weight_mask", None)
+        if isinstance(wm, torch.Tensor) and wm.shape == m.weight.shape:
+            return wm.detach() != 0
+        return m.weight.detach() != 0
+    return None
+
+
+def _linear_layers(model: Any, input_shape: Sequence[int] | None) -> list[Any]:
+    import torch
+
+    found = []
+    skip: set[int] = set()
+    for name, m in model.named_modules():
+        if any(name.startswith(p) for p in skip if p):
+            continue
+        kind = type(m).__name__
+        s = _structure(m)
+        if s is not None:
+            found.append(m)
+            skip.add(name + ".")
+            continue
+        if any(kind.startswith(u) or u in kind for u in _UNSUPPORTED):
+            raise TypeError(f"{_SUPPORTED_TEXT}; got a {kind} layer at {name or '<model>'!r}")
+        own = [p for p in m.parameters(recurse=False) if p.dim() >= 2]
+        if own:
+            raise TypeError(f"{_SUPPORTED_TEXT}; {kind} at {name or '<model>'!r} has weights of another kind")
+    if not found:
+        raise TypeError(f"{_SUPPORTED_TEXT}; {type(model).__name__} has no Linear-like layer")
+    if input_shape is not None:
+        # the order in which the layers actually run
+        shape = tuple(int(v) for v in input_shape)
+        order: list[int] = []
+        ids = {id(m): k for k, m in enumerate(found)}
+        hooks = [m.register_forward_hook(lambda mod, i, o: order.append(ids[id(mod)])) for m in found]
+        try:
+            p = next(model.parameters())
+            with torch.no_grad():
+                model(torch.zeros((1, *shape), dtype=p.dtype, device=p.device))
+        finally:
+            for h in hooks:
+                h.remove()
+        if sorted(order) != list(range(len(found))):
+            raise ValueError(
+                "neuron_graph needs every Linear-like layer to run exactly once in a forward pass; "
+                f"saw call order {order} for {len(found)} layers"
+            )
+        found = [found[k] for k in order]
+    return found
+
+
+def neuron_graph(model: Any, *, input_shape: Sequence[int] | None = None) -> NeuronGraph:
+    """The directed graph of a network's neurons (inputs, hidden, outputs).
+
+    Parameters
+    ----------
+    model : torch.nn.Module or object with ``__neuron_graph__``
+        A model whose Linear-like layers run one after another (e.g. a
+        ``torch.nn.Sequential``), or any object implementing the neuron-graph
+        protocol of this module.
+    input_shape : sequence of int, optional
+        Shape of one input sample (without the batch dimension).  If given,
+        the layer order is taken from a forward pass on zeros instead of the
+        modules' registration order.
+
+    Returns
+    -------
+    NeuronGraph
+        ``N = in_features + sum(out_features)`` neurons; the arc ``i -> j``
+        exists where layer ``l`` connects its input ``i`` to its output ``j``.
+
+    Raises
+    ------
+    TypeError
+        For convolutions, recurrent layers, embeddings, attention or other
+        weighted layers that are not Linear-like, or a model with no
+        Linear-like layer.
+    ValueError
+        If consecutive layers do not chain (``out_features`` of one differs
+        from ``in_features`` of the next) or a protocol result is malformed.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from analysis import neuron_graph
+    >>> g = neuron_graph(torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)))
+    >>> g.n_neurons, g.n_arcs, g.layer_sizes
+    (9, 20, (3, 4, 2))
+    """
+    if hasattr(model, "__neuron_graph__"):
+        return _from_protocol(model)
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"{_SUPPORTED_TEXT}; got {type(model).__name__}")
+    layers = _linear_layers(model, input_shape)
+    pats = [_structure(m).cpu().numpy() for m in layers]
+    for k in range(1, len(pats)):
+        if pats[k].shape[1] != pats[k - 1].shape[0]:
+            raise ValueError(
+                f"layers do not chain: layer {k - 1} has {pats[k - 1].shape[0]} outputs but layer {k} has "
+                f"{pats[k].shape[1]} inputs; neuron_graph needs Linear-like layers that run in order "
+                "(or a model implementing __neuron_graph__)"
+            )
+    sizes = [pats[0].shape[1]] + [p.shape[0] for p in pats]
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    n = int(offsets[-1])
+    rows, cols = [], []
+    for k, p in enumerate(pats):
+        o, i = np.nonzero(p)
+        rows.append(i.astype(np.int64) + offsets[k])
+        cols.append(o.astype(np.int64) + offsets[k + 1])
+    A = csr_from_edges(np.concatenate(rows), np.concatenate(cols), n, symmetric=False)
+    layer_of = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+    return NeuronGraph(
+        A, layer_of, np.arange(offsets[0], offsets[1], dtype=np.int64),
+        np.arange(offsets[-2], offsets[-1], dtype=np.int64),
+    )
+
+
+def _square_patterns(x: Any) -> list[np.ndarray]:
+    if isinstance(x, np.ndarray) and x.ndim == 2 or sp.issparse(x):
+        mats = [x]
+    elif isinstance(x, np.ndarray) and x.ndim == 3:
+        mats = list(x)
+    elif type(x).__module__.split(".")[0] == "torch" and hasattr(x, "named_modules"):
+        mats = [s.cpu().numpy() for m in _linear_layers(x, None) if (s := _structure(m)).shape[0] == s.shape[1]]
+        if not mats:
+            raise ValueError(f"relational_graph needs square (n x n) Linear-like layers; {type(x).__name__} has none")
+    elif isinstance(x, (list, tuple)):
+        mats = list(x)
+    else:
+        mats = [x]
+    out = []
+    for k, m in enumerate(mats):
+        if type(m).__module__.split(".")[0] == "torch":
+            m = m.detach().cpu().numpy()
+        a = m.toarray() if sp.issparse(m) else np.asarray(m)
+        if a.ndim != 2 or a.shape[0] != a.shape[1]:
+            raise ValueError(f"relational_graph needs square n x n masks, got shape {a.shape} for layer {k}")
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"relational_graph masks must be numeric or boolean, got dtype {a.dtype}")
+        out.append(a != 0)
+    if len({a.shape for a in out}) != 1:
+        raise ValueError(f"relational_graph needs layers of one width, got shapes {sorted({a.shape for a in out})}")
+    return out
+
+
+def relational_graph(x: Any, *, rule: str = "any") -> sp.csr_array:
+    """The relational graph of a stack of equal-width layers (You et al. 2020).
+
+    Node ``i`` is channel ``i``; channels ``i`` and ``j`` are joined if the
+    connection ``i -> j`` or ``j -> i`` is present in the layers (``rule``).
+    Self-connections (``i -> i``, which every layer of You et al. has) are
+    dropped.
+
+    Parameters
+    ----------
+    x : torch.nn.Module, array-like of shape (n, n), or sequence of them
+        A model (its square ``n x n`` Linear-like layers are used; input and
+        output projections of other shapes are ignored, as in You et al.,
+        where the relational graph governs the hidden rounds), one mask, or a
+        sequence / 3-D array of masks, each ``(out, in) = (n, n)``.
+    rule : {"any", "majority"}
+        ``"any"``: an edge if some layer has the connection (either
+        direction); ``"majority"``: if more than half of the layers do.
+
+    Returns
+    -------
+    scipy.sparse.csr_array of bool, shape (n, n)
+        Symmetric adjacency without self-loops.
+
+    Raises
+    ------
+    ValueError
+        For non-square masks, masks of different widths, a model without
+        square layers, or an unknown ``rule``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from analysis import relational_graph
+    >>> m = np.eye(4, dtype=bool) | np.eye(4, k=1, dtype=bool)   # channel i feeds i and i+1
+    >>> relational_graph(m).nnz   # path 0-1-2-3, both directions
+    6
+    """
+    check_choice(rule, "rule", ("any", "majority"))
+    pats = _square_patterns(x)
+    votes = np.zeros(pats[0].shape, dtype=np.int64)
+    for a in pats:
+        votes += a | a.T
+    keep = votes > (len(pats) / 2 if rule == "majority" else 0)
+    np.fill_diagonal(keep, False)
+    return sp.csr_array(keep)
