@@ -221,6 +221,12 @@ class _ModelParser(argparse.ArgumentParser):
     def error(self, message: str) -> typing.NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> tuple[argparse.Namespace, list[str]]:
+        ns, extras = super().parse_known_args(args, namespace)
+        if extras:  # report here, not in the top-level parser with its usage dump
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return ns, extras
+
 
 def _generate_error(parser: argparse.ArgumentParser, names: list[str], message: str) -> typing.NoReturn:
     m = re.search(r"invalid choice: '?([^'\s]*)'?", message)
@@ -246,7 +252,7 @@ def _add_model(sub: Any, spec: ModelSpec) -> None:
             group.add_argument(*prm.flags, action=argparse.BooleanOptionalAction, required=prm.required, **kwargs)
         else:
             group.add_argument(*prm.flags, type=prm.convert, metavar=prm.metavar, nargs=prm.nargs,
-                               required=prm.required, **kwargs)
+                               choices=prm.choices, required=prm.required, **kwargs)
     seed_help = "random seed (non-negative integer); the same seed gives the same graph"
     if not spec.takes_seed:
         seed_help = f"accepted and ignored: {spec.name} is deterministic"
