@@ -1,22 +1,36 @@
-"""Kernels behind :class:`nets.SparseLinear`: a masked dense matmul and a CSR sparse one.
+"""Kernels behind :class:`nets.SparseLinear`.
 
-Both kernels compute the same three products of a linear layer ``y = x W^T + b``
-with a fixed connectivity mask ``M`` (``W`` is zero wherever ``M`` is False):
+Every kernel computes the three products of a linear layer ``y = x W^T + b``
+whose weight ``W`` is zero outside a fixed boolean mask ``M``:
 
-- forward ``y = x W^T + b``,
-- input gradient ``g_x = g_y F`` for a feedback matrix ``F`` (``W`` for backprop),
+- forward ``y = x W^T + b``;
+- input gradient ``g_x = g_y F`` for a feedback matrix ``F`` (``W`` for backprop);
 - weight gradient ``g_W = (g_y^T x) * M``, exactly zero outside the mask.
 
-The dense kernel runs the products as dense BLAS calls and masks the weight
-gradient with one multiply (skipped for a full mask).  The CSR kernel stores
-only the mask's ``nnz`` positions: ``y^T = W_csr x^T`` and ``g_x^T = F^T_csr g_y^T``
-through ``torch.sparse.mm``, and the weight gradient as a sampled dense-dense
-product ``torch.sparse.sampled_addmm`` evaluated at the nonzeros only (never a
-dense ``out x in`` product), scattered into a zero dense gradient.
+Kernels
+-------
+``"dense"``
+    Dense BLAS matmuls; the weight gradient is masked with one multiply
+    (skipped for a full mask).  Any device and dtype.
+``"csr"``
+    ``torch.sparse.mm`` on a CSR view of the mask's ``nnz`` values (int32
+    indices, so MKL/cuSPARSE need no index conversion); the weight gradient is
+    the sampled dense-dense product ``torch.sparse.sampled_addmm`` at the
+    nonzeros only.  CPU and CUDA, float32/float64.
+``"numba"``
+    This project's CPU kernels (numba, row-parallel): CSR times a transposed
+    dense matrix writing the row-major result directly, and the sampled product
+    ``vals[k] = <g_y[:, i], x[:, j]>`` over the nonzeros ``(i, j)`` of each row.
+    The forward keeps ``x^T`` for the backward so no transpose is repeated.
+    CPU, float32/float64.
 
-Measured on the project's 2-core CPU (4096x4096, batch 256, forward+backward;
-see ``benchmarks/bench_layer.py`` and BENCHMARKS.md) the CSR kernel wins below
-:data:`CPU_CSR_MAX_DENSITY`; ``backend="auto"`` uses that break-even.
+The sparse kernels return a dense ``(out, in)`` weight gradient (``weight`` is
+an ordinary dense Parameter, so every optimizer works) that is zero outside
+the mask; writing it is the one ``O(out * in)`` cost they keep.
+
+``backend="auto"`` (:func:`choose_backend`) uses the measured break-even
+densities :data:`CPU_SPARSE_MAX_DENSITY` / :data:`CUDA_SPARSE_MAX_DENSITY`
+(see ``benchmarks/bench_layer.py`` and BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -24,44 +38,44 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
+import numba as nb
+import numpy as np
 import torch
 
 __all__ = [
     "BACKENDS",
-    "CPU_CSR_MAX_DENSITY",
-    "CUDA_CSR_MAX_DENSITY",
+    "CPU_SPARSE_MAX_DENSITY",
+    "CUDA_SPARSE_MAX_DENSITY",
     "CSRStructure",
     "build_structure",
     "choose_backend",
-    "dense_forward",
-    "dense_input_grad",
-    "dense_weight_grad",
-    "csr_forward",
-    "csr_input_grad",
-    "csr_weight_values",
-    "csr_weight_grad",
+    "check_kernel",
+    "forward",
+    "input_grad",
+    "weight_grad",
 ]
 
 #: Backend names accepted by :class:`nets.SparseLinear`.
-BACKENDS = ("auto", "dense", "csr")
+BACKENDS = ("auto", "dense", "csr", "numba")
 
-#: ``auto`` picks the CSR kernel on CPU at or below this density (measured break-even).
-CPU_CSR_MAX_DENSITY = 0.15
+#: ``auto`` runs the ``"numba"`` kernel on CPU at or below this density (measured break-even).
+CPU_SPARSE_MAX_DENSITY = 0.15
 
-#: ``auto`` picks the CSR kernel on CUDA at or below this density (conservative: not
-#: measured on a GPU by this project yet, cuSPARSE typically breaks even near 5-10%).
-CUDA_CSR_MAX_DENSITY = 0.05
+#: ``auto`` runs the ``"csr"`` kernel on CUDA at or below this density (conservative: not
+#: yet measured on a GPU by this project).
+CUDA_SPARSE_MAX_DENSITY = 0.05
 
-_CSR_DTYPES = (torch.float32, torch.float64)
+_SPARSE_DTYPES = (torch.float32, torch.float64)
 
 
 @dataclass(frozen=True)
 class CSRStructure:
-    """Index arrays of a mask in CSR order (row-major, sorted columns).
+    """Index arrays of a mask, in CSR order (row-major, sorted columns).
 
-    ``flat`` are the positions of the nonzeros in ``W.view(-1)``; ``crow``/``col``
-    the CSR of ``W`` (out x in); ``crow_t``/``col_t`` the CSR of ``W^T`` and
-    ``perm_t`` the permutation taking values in ``W``'s CSR order to ``W^T``'s.
+    ``flat``: positions of the nonzeros in ``W.view(-1)`` (int64).
+    ``crow``/``col``: CSR of ``W`` (out x in); ``crow_t``/``col_t``: CSR of
+    ``W^T``; ``perm_t``: takes values in ``W``'s CSR order to ``W^T``'s.
+    Index arrays are int32 when they fit (what MKL and cuSPARSE use natively).
     """
 
     shape: tuple[int, int]
@@ -78,52 +92,104 @@ class CSRStructure:
 
 
 def build_structure(mask: torch.Tensor) -> CSRStructure:
-    """CSR index arrays of a dense boolean ``mask`` (on the mask's device)."""
+    """CSR index arrays of a dense boolean ``mask``, on the mask's device."""
     n_out, n_in = mask.shape
     flat = torch.nonzero(mask.reshape(-1), as_tuple=False).reshape(-1)
     row = torch.div(flat, n_in, rounding_mode="floor")
     col = flat - row * n_in
-    crow = torch.zeros(n_out + 1, dtype=torch.int64, device=mask.device)
-    crow[1:] = torch.cumsum(torch.bincount(row, minlength=n_out), 0)
     perm_t = torch.argsort(col * n_out + row)
-    crow_t = torch.zeros(n_in + 1, dtype=torch.int64, device=mask.device)
-    crow_t[1:] = torch.cumsum(torch.bincount(col, minlength=n_in), 0)
-    return CSRStructure((n_out, n_in), flat, crow, col, crow_t, row[perm_t].contiguous(), perm_t)
+    idx = torch.int32 if max(flat.numel(), n_out, n_in) < 2**31 - 1 else torch.int64
+
+    def crow_of(keys: torch.Tensor, n: int) -> torch.Tensor:
+        c = torch.zeros(n + 1, dtype=torch.int64, device=mask.device)
+        c[1:] = torch.cumsum(torch.bincount(keys, minlength=n), 0)
+        return c.to(idx)
+
+    return CSRStructure(
+        (n_out, n_in), flat, crow_of(row, n_out), col.to(idx), crow_of(col, n_in), row[perm_t].to(idx), perm_t
+    )
 
 
 def choose_backend(density: float, device: torch.device, dtype: torch.dtype) -> str:
-    """Resolve ``backend="auto"``: ``"csr"`` below the measured break-even density
-    for the device (float32/float64 only), ``"dense"`` otherwise."""
-    if dtype not in _CSR_DTYPES:
+    """Resolve ``backend="auto"`` for a layer of this density on ``device``.
+
+    Examples
+    --------
+    >>> choose_backend(0.01, torch.device("cpu"), torch.float32), choose_backend(0.5, torch.device("cpu"), torch.float32)
+    ('numba', 'dense')
+    """
+    if dtype not in _SPARSE_DTYPES:
         return "dense"
-    limit = CUDA_CSR_MAX_DENSITY if device.type == "cuda" else CPU_CSR_MAX_DENSITY
-    if device.type not in ("cpu", "cuda"):
-        return "dense"
-    return "csr" if density <= limit else "dense"
+    if device.type == "cpu":
+        return "numba" if density <= CPU_SPARSE_MAX_DENSITY else "dense"
+    if device.type == "cuda":
+        return "csr" if density <= CUDA_SPARSE_MAX_DENSITY else "dense"
+    return "dense"
 
 
-# --------------------------------------------------------------------------- dense
+def check_kernel(kernel: str, device: torch.device, dtype: torch.dtype) -> None:
+    """Raise a clear error when ``kernel`` cannot run on ``device``/``dtype``."""
+    if kernel in ("csr", "numba") and dtype not in _SPARSE_DTYPES:
+        raise TypeError(f"backend={kernel!r} needs float32 or float64 weights, got dtype={dtype}")
+    if kernel == "numba" and device.type != "cpu":
+        raise ValueError(f"backend='numba' runs on CPU only, but the layer is on {device}; use 'csr' or 'auto'")
 
 
-def dense_forward(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-    """``x W^T + b`` for 2-D ``x``; ``W`` is already zero outside the mask."""
-    return torch.nn.functional.linear(x, weight, bias)
+# ---------------------------------------------------------------- numba kernels
 
 
-def dense_input_grad(grad_out: torch.Tensor, feedback: torch.Tensor) -> torch.Tensor:
-    """``g_y F`` with a dense (out x in) feedback matrix ``F``."""
-    return grad_out.mm(feedback)
+@nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)
+def _nb_spmm(crow, col, vals, xt, bias, out):  # pragma: no cover - compiled
+    """out[:, i] = bias[i] + sum_k vals[k] * xt[col[k], :] for each row i (xt: in x batch)."""
+    n_rows = crow.shape[0] - 1
+    nb_ = xt.shape[1]
+    for i in nb.prange(n_rows):
+        acc = np.zeros(nb_, dtype=xt.dtype)
+        for k in range(crow[i], crow[i + 1]):
+            v = vals[k]
+            r = xt[col[k]]
+            for b in range(nb_):
+                acc[b] += v * r[b]
+        if bias.shape[0]:
+            bi = bias[i]
+            for b in range(nb_):
+                acc[b] += bi
+        for b in range(nb_):
+            out[b, i] = acc[b]
 
 
-def dense_weight_grad(grad_out: torch.Tensor, x: torch.Tensor, mask_f: torch.Tensor | None) -> torch.Tensor:
-    """``(g_y^T x) * M``; ``mask_f`` is the mask in the weight's dtype (None: full mask)."""
-    g = grad_out.t().mm(x)
-    if mask_f is not None:
-        g.mul_(mask_f)
-    return g
+@nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)
+def _nb_sddmm(crow, col, gt, xt, out):  # pragma: no cover - compiled
+    """out[k] = <gt[i, :], xt[col[k], :]> for every nonzero k of row i."""
+    n_rows = crow.shape[0] - 1
+    nb_ = xt.shape[1]
+    for i in nb.prange(n_rows):
+        g = gt[i]
+        zero = np.zeros(1, dtype=out.dtype)[0]
+        for k in range(crow[i], crow[i + 1]):
+            r = xt[col[k]]
+            s = zero
+            for b in range(nb_):
+                s += g[b] * r[b]
+            out[k] = s
 
 
-# --------------------------------------------------------------------------- csr
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _nb_scatter_dense(crow, col, vals, out):  # pragma: no cover - compiled
+    """out[i, :] = 0 then out[i, col[k]] = vals[k]: the dense gradient in one pass."""
+    n_rows = crow.shape[0] - 1
+    for i in nb.prange(n_rows):
+        row = out[i]
+        row[:] = 0
+        for k in range(crow[i], crow[i + 1]):
+            row[col[k]] = vals[k]
+
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().numpy()
+
+
+# ---------------------------------------------------------------- dispatch
 
 
 def _csr(crow: torch.Tensor, col: torch.Tensor, values: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -132,32 +198,63 @@ def _csr(crow: torch.Tensor, col: torch.Tensor, values: torch.Tensor, size: tupl
         return torch.sparse_csr_tensor(crow, col, values, size=size, check_invariants=False)
 
 
-def csr_forward(
-    x: torch.Tensor, values: torch.Tensor, s: CSRStructure, bias: torch.Tensor | None
+def forward(
+    kernel: str, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, s: CSRStructure | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``y = x W^T + b`` for 2-D ``x``; returns ``(y, saved)`` where ``saved`` is
+    what :func:`weight_grad` needs (``x``, or ``x^T`` for the numba kernel)."""
+    if kernel == "dense":
+        return torch.nn.functional.linear(x, weight, bias), x
+    vals = weight.reshape(-1)[s.flat]
+    if kernel == "csr":
+        y = torch.sparse.mm(_csr(s.crow, s.col, vals, s.shape), x.t()).t()
+        return (y + bias if bias is not None else y.contiguous()), x
+    xt = x.t().contiguous()
+    y = torch.empty((x.shape[0], s.shape[0]), dtype=x.dtype)
+    b = _np(bias) if bias is not None else np.empty(0, dtype=_np(xt).dtype)
+    _nb_spmm(_np(s.crow), _np(s.col), _np(vals), _np(xt), b, _np(y))
+    return y, xt
+
+
+def input_grad(
+    kernel: str, grad_out: torch.Tensor, feedback: torch.Tensor, s: CSRStructure | None
 ) -> torch.Tensor:
-    """``x W^T + b`` with ``W`` given by its ``values`` in CSR order."""
-    y = torch.sparse.mm(_csr(s.crow, s.col, values, s.shape), x.t()).t()
-    if bias is not None:
-        return y + bias
-    return y.contiguous()
+    """``g_y F``; ``feedback`` is the dense ``(out, in)`` ``F`` for the dense
+    kernel, its values at the mask positions (``W``'s CSR order) otherwise."""
+    if kernel == "dense":
+        return grad_out.mm(feedback)
+    vt = feedback[s.perm_t]
+    if kernel == "csr":
+        ft = _csr(s.crow_t, s.col_t, vt, (s.shape[1], s.shape[0]))
+        return torch.sparse.mm(ft, grad_out.t()).t().contiguous()
+    gt = grad_out.t().contiguous()
+    gx = torch.empty((grad_out.shape[0], s.shape[1]), dtype=grad_out.dtype)
+    _nb_spmm(_np(s.crow_t), _np(s.col_t), _np(vt.contiguous()), _np(gt), np.empty(0, dtype=_np(gt).dtype), _np(gx))
+    return gx
 
 
-def csr_input_grad(grad_out: torch.Tensor, values: torch.Tensor, s: CSRStructure) -> torch.Tensor:
-    """``g_y F`` with ``F`` given by its ``values`` at the mask positions (CSR order of ``F``)."""
-    ft = _csr(s.crow_t, s.col_t, values[s.perm_t], (s.shape[1], s.shape[0]))
-    return torch.sparse.mm(ft, grad_out.t()).t().contiguous()
+def weight_grad(
+    kernel: str, grad_out: torch.Tensor, saved: torch.Tensor, s: CSRStructure | None, mask_f: torch.Tensor | None
+) -> torch.Tensor:
+    """Dense ``(out, in)`` weight gradient ``g_y^T x``, exactly zero outside the mask.
 
-
-def csr_weight_values(grad_out: torch.Tensor, x: torch.Tensor, s: CSRStructure) -> torch.Tensor:
-    """``(g_y^T x)`` at the mask positions only (sampled dense-dense product), CSR order."""
-    pattern = _csr(s.crow, s.col, torch.zeros(s.nnz, dtype=x.dtype, device=x.device), s.shape)
-    out = torch.sparse.sampled_addmm(pattern, grad_out.t(), x, beta=0.0)
-    return out.values()
-
-
-def csr_weight_grad(grad_out: torch.Tensor, x: torch.Tensor, s: CSRStructure) -> torch.Tensor:
-    """Dense (out x in) weight gradient, exactly zero outside the mask."""
-    vals = csr_weight_values(grad_out, x, s)
-    g = torch.zeros(s.shape[0] * s.shape[1], dtype=x.dtype, device=x.device)
-    g[s.flat] = vals
-    return g.view(s.shape)
+    ``saved`` is the second value returned by :func:`forward`; ``mask_f`` is
+    the mask in the weight's dtype for the dense kernel (None: a full mask).
+    """
+    if kernel == "dense":
+        g = grad_out.t().mm(saved)
+        if mask_f is not None:
+            g.mul_(mask_f)
+        return g
+    if kernel == "csr":
+        pattern = _csr(s.crow, s.col, torch.zeros(s.nnz, dtype=saved.dtype, device=saved.device), s.shape)
+        vals = torch.sparse.sampled_addmm(pattern, grad_out.t(), saved, beta=0.0).values()
+        g = torch.zeros(s.shape[0] * s.shape[1], dtype=saved.dtype, device=saved.device)
+        g[s.flat] = vals
+        return g.view(s.shape)
+    gt = grad_out.t().contiguous()
+    vals = np.empty(s.nnz, dtype=_np(gt).dtype)
+    _nb_sddmm(_np(s.crow), _np(s.col), _np(gt), _np(saved), vals)
+    g = torch.empty(s.shape, dtype=saved.dtype)
+    _nb_scatter_dense(_np(s.crow), _np(s.col), vals, _np(g))
+    return g

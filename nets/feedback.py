@@ -163,7 +163,7 @@ class LinearPlan:
     ----------
     mode : Feedback
         The feedback pathway.
-    kernel : {"dense", "csr"}
+    kernel : {"dense", "csr", "numba"}
         Which kernel of :mod:`nets._backends` runs the products.
     nnz : int or None
         Number of mask entries (``None``: a full mask), for the ``"usf"`` scale.
@@ -216,33 +216,27 @@ class FeedbackLinearFunction(torch.autograd.Function):
     ) -> torch.Tensor:
         ctx.plan = plan
         ctx.has_bias = bias is not None
-        ctx.save_for_backward(x, weight, feedback_weight)
-        if plan.kernel == "csr":
-            return K.csr_forward(x, weight.reshape(-1)[plan.structure.flat], plan.structure, bias)
-        return K.dense_forward(x, weight, bias)
+        y, saved = K.forward(plan.kernel, x, weight, bias, plan.structure)
+        ctx.save_for_backward(saved, weight, feedback_weight)
+        return y
 
     @staticmethod
     @once_differentiable
     def backward(ctx: Any, grad_out: torch.Tensor) -> tuple:  # type: ignore[override]
-        x, weight, fb = ctx.saved_tensors
+        saved, weight, fb = ctx.saved_tensors
         plan: LinearPlan = ctx.plan
         s = plan.structure
-        grad_out = grad_out.contiguous()
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
-            if plan.kernel == "dense":
-                gx = K.dense_input_grad(grad_out, feedback_matrix(plan.mode, weight, fb, plan.nnz))
-            elif plan.mode is Feedback.FA and plan.dense_feedback:
-                gx = K.dense_input_grad(grad_out, fb)
+            if plan.kernel == "dense" or (plan.mode is Feedback.FA and plan.dense_feedback):
+                dense_fb = feedback_matrix(plan.mode, weight, fb, plan.nnz)
+                gx = K.input_grad("dense", grad_out, dense_fb, None)
             else:
                 w = weight.reshape(-1)[s.flat]
                 b = fb.reshape(-1)[s.flat] if fb is not None else None
-                gx = K.csr_input_grad(grad_out, feedback_matrix(plan.mode, w, b, s.nnz), s)
+                gx = K.input_grad(plan.kernel, grad_out, feedback_matrix(plan.mode, w, b, s.nnz), s)
         if ctx.needs_input_grad[1]:
-            if plan.kernel == "csr":
-                gw = K.csr_weight_grad(grad_out, x, s)
-            else:
-                gw = K.dense_weight_grad(grad_out, x, plan.mask_f)
+            gw = K.weight_grad(plan.kernel, grad_out, saved, s, plan.mask_f)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             gb = grad_out.sum(0)
         return gx, gw, gb, None, None

@@ -47,15 +47,16 @@ class SparseLinear(nn.Module):
         (a dense layer).  Stored as the bool buffer ``mask``.
     bias : bool
         Learn an additive bias.
-    backend : {"auto", "dense", "csr"}
-        ``"dense"``: dense matmuls, weight gradient masked.  ``"csr"``: sparse
-        CSR kernels that only touch the mask's nonzeros (forward and input
-        gradient through ``torch.sparse.mm``, weight gradient as a sampled
-        product at the nonzeros); float32/float64 only.  ``"auto"``: ``"csr"``
-        at density <= :data:`nets._backends.CPU_CSR_MAX_DENSITY` on CPU (the
-        measured break-even), :data:`~nets._backends.CUDA_CSR_MAX_DENSITY` on
-        CUDA, else ``"dense"``.  All backends give the same outputs and
-        gradients up to float rounding.
+    backend : {"auto", "dense", "csr", "numba"}
+        ``"dense"``: dense matmuls, weight gradient masked (any device/dtype).
+        ``"csr"``: ``torch.sparse`` CSR kernels touching only the mask's
+        nonzeros (CPU and CUDA).  ``"numba"``: this project's CPU kernels
+        (row-parallel CSR products; fastest on CPU).  ``"auto"``: ``"numba"`` at
+        density <= :data:`nets._backends.CPU_SPARSE_MAX_DENSITY` on CPU (the
+        measured break-even), ``"csr"`` at density <=
+        :data:`~nets._backends.CUDA_SPARSE_MAX_DENSITY` on CUDA, else
+        ``"dense"``.  The sparse kernels need float32/float64.  All backends
+        give the same outputs and gradients up to float rounding.
     feedback : {"bp", "fa", "usf", "frsf"} or Feedback
         The matrix the error is sent down through (see :mod:`nets.feedback`).
     dense_feedback : bool, keyword-only
@@ -259,7 +260,7 @@ class SparseLinear(nn.Module):
         return self.nnz / (self.in_features * self.out_features)
 
     def resolved_backend(self, device: Any = None, dtype: torch.dtype | None = None) -> str:
-        """The kernel ``"dense"`` or ``"csr"`` that a forward pass on ``device`` runs."""
+        """The kernel (``"dense"``, ``"csr"`` or ``"numba"``) a forward pass on ``device`` runs."""
         if self.backend != "auto":
             return self.backend
         dev = self.weight.device if device is None else torch.device(device)
@@ -267,12 +268,11 @@ class SparseLinear(nn.Module):
 
     def _plan(self) -> LinearPlan:
         kernel = self.resolved_backend()
+        K.check_kernel(kernel, self.weight.device, self.weight.dtype)
         key = self._mask_key() + (self.weight.dtype,)
         full = self.nnz == self.mask.numel()
         mask_f = structure = None
-        if kernel == "csr":
-            if self.weight.dtype not in (torch.float32, torch.float64):
-                raise TypeError(f"backend='csr' needs float32 or float64 weights, got dtype={self.weight.dtype}")
+        if kernel != "dense":
             structure = self._cached("csr", key, lambda: K.build_structure(self.mask))
         elif not full:
             mask_f = self._cached("mask_f", key, lambda: self.mask.to(self.weight.dtype))
