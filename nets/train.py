@@ -1,0 +1,390 @@
+"""``nets.train``: one training loop for every learning rule, with checkpoints and resume."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from smallworld._validation import check_bool, check_int, check_real
+
+from ._checkpoint import CHECKPOINT_NAME, RESULTS_NAME, load_checkpoint, save_checkpoint, write_json
+from ._learner import Learner, TrainingDiverged
+from ._utils import resolve_device, seed_int
+from .data import Dataset, load_dataset
+from .rules import Rule, apply_rule, as_rule, feedback_layers
+
+__all__ = ["train", "TrainResult", "TrainingDiverged", "evaluate", "DIVERGENCE_LOSS"]
+
+#: A batch loss above this (in nats; chance level is ``ln(n_classes)``) counts as divergence.
+DIVERGENCE_LOSS = 1e4
+
+_EVAL_BATCH = 4096
+# Keys of the run configuration that a resumed run must share with its checkpoint.
+_RESUME_KEYS = ("rule", "optimizer", "lr", "weight_decay", "batch_size", "seed", "dense_feedback", "beta", "data", "n_train")
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns.
+
+    Attributes
+    ----------
+    rule : str
+        The rule's value (``"predsim"``...).
+    history : list of dict
+        One record per epoch: ``epoch`` (1-based), ``train_loss`` (mean output
+        cross-entropy over the epoch's batches), ``train_accuracy`` (running,
+        on the batches as they were trained), ``test_loss``, ``test_accuracy``
+        (after the epoch), ``time_s`` (wall time of the epoch) and, for FA, uSF
+        and frSF, ``angles``: layer name -> angle(W, F) in degrees.
+    config : dict
+        The run's settings (seed included, so the run can be repeated).
+
+    Examples
+    --------
+    >>> r = TrainResult("bp", [{"epoch": 1, "train_accuracy": 0.5, "test_accuracy": 0.4}], {})
+    >>> r.final_test_accuracy
+    0.4
+    """
+
+    rule: str
+    history: list[dict] = field(default_factory=list)
+    config: dict = field(default_factory=dict)
+
+    @property
+    def final_test_accuracy(self) -> float:
+        """Test accuracy after the last epoch (NaN when no epoch ran)."""
+        return float(self.history[-1]["test_accuracy"]) if self.history else math.nan
+
+    @property
+    def final_train_accuracy(self) -> float:
+        """Running training accuracy of the last epoch (NaN when no epoch ran)."""
+        return float(self.history[-1]["train_accuracy"]) if self.history else math.nan
+
+    @property
+    def epochs(self) -> int:
+        """Number of epochs trained."""
+        return len(self.history)
+
+    def to_dict(self) -> dict:
+        """A JSON-serialisable dict (what ``results.json`` holds)."""
+        return {
+            "rule": self.rule,
+            "epochs": self.epochs,
+            "final_test_accuracy": self.final_test_accuracy,
+            "final_train_accuracy": self.final_train_accuracy,
+            "config": dict(self.config),
+            "history": [dict(h) for h in self.history],
+        }
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int = _EVAL_BATCH) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of ``model`` on ``(X, y)`` in eval mode.
+
+    Examples
+    --------
+    >>> net = nn.Linear(2, 2)
+    >>> loss, acc = evaluate(net, torch.randn(8, 2), torch.zeros(8, dtype=torch.long))
+    >>> 0.0 <= acc <= 1.0
+    True
+    """
+    was = model.training
+    model.eval()
+    total, correct, n = 0.0, 0, int(y.shape[0])
+    try:
+        for i in range(0, n, batch_size):
+            logits = model(X[i : i + batch_size])
+            total += float(nn.functional.cross_entropy(logits, y[i : i + batch_size], reduction="sum"))
+            correct += int((logits.argmax(1) == y[i : i + batch_size]).sum())
+    finally:
+        model.train(was)
+    return total / n, correct / n
+
+
+def _as_dataset(data: Any, seed: int) -> Dataset:
+    if isinstance(data, Dataset):
+        return data
+    if isinstance(data, (str, os.PathLike)):
+        return load_dataset(data, seed=seed)
+    if isinstance(data, (tuple, list)) and len(data) == 4:
+        return Dataset.from_arrays(*data)
+    raise TypeError(
+        "data must be a nets.Dataset, a data set name (see nets.load_dataset) or a tuple "
+        f"(X_train, y_train, X_test, y_test), got {type(data).__name__}"
+    )
+
+
+def _angles(model: nn.Module) -> dict[str, float]:
+    from .feedback import alignment_angle
+
+    out = {}
+    for name, layer in feedback_layers(model):
+        try:
+            out[name] = alignment_angle(layer.weight, layer.effective_feedback())
+        except ValueError:  # all-zero W or B: the angle is undefined, say so explicitly
+            out[name] = None
+    return out
+
+
+def _check_model(model: nn.Module, ds: Dataset) -> None:
+    params = list(model.parameters())
+    if not params:
+        raise ValueError(f"model {type(model).__name__} has no parameters to train")
+    layers = getattr(model, "layers", None)
+    if layers is not None and len(layers) > 0 and hasattr(layers[0], "in_features"):
+        n_in, n_out = int(layers[0].in_features), int(layers[-1].out_features)
+        if n_in != ds.n_features:
+            raise ValueError(
+                f"the model takes {n_in} input features but data set {ds.name!r} has {ds.n_features}"
+            )
+        if n_out < ds.n_classes:
+            raise ValueError(f"the model has {n_out} outputs but data set {ds.name!r} has {ds.n_classes} classes")
+
+
+def train(
+    model: nn.Module,
+    rule: Rule | str,
+    data: Any,
+    *,
+    epochs: int = 20,
+    lr: float = 1e-3,
+    optimizer: str = "adam",
+    batch_size: int = 64,
+    weight_decay: float = 0.0,
+    device: Any = "cpu",
+    seed: Any = None,
+    out: str | os.PathLike | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    callback: Callable[[dict], Any] | None = None,
+    dense_feedback: bool = False,
+    beta: float = 0.99,
+) -> TrainResult:
+    """Train ``model`` with a learning rule; one loop for every rule.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Trained in place (moved to ``device``).  See :func:`nets.apply_rule` for
+        what each rule needs of the model.
+    rule : Rule or str
+        ``"bp"``, ``"fa"``, ``"usf"``, ``"frsf"``, ``"dfa"``, ``"pred"``, ``"sim"``,
+        ``"predsim"``, their ``"-bio"`` variants, or ``"readout-only"`` (control:
+        hidden layers frozen at initialisation, only the output layer trained).
+    data : Dataset, str or tuple
+        A :class:`nets.Dataset`, a name for :func:`nets.load_dataset` (split by
+        ``seed``), or ``(X_train, y_train, X_test, y_test)``.
+    epochs : int
+        Total number of epochs (a resumed run continues up to this number).
+    lr, optimizer, weight_decay
+        See :func:`nets.apply_rule`.
+    batch_size : int
+        Mini-batch size; each epoch visits the training set in a fresh random order.
+    device : str or torch.device
+        ``"cpu"``, ``"cuda"``...; a device that is not there raises ``ValueError``.
+    seed : None, int, numpy.random.Generator or torch.Generator
+        Seeds the batch order and the rule's random matrices/heads (the model's
+        own initial weights come from the model's seed).  Same seed, same model
+        and same data on CPU give a bit-identical result.
+    out : str or path-like, optional
+        Folder for ``checkpoint.pt`` (written atomically after every epoch: model,
+        optimizers, the rule's modules, RNG state, history) and ``results.json``
+        (at the end).
+    resume : bool
+        Continue from ``out/checkpoint.pt``; the result equals that of an
+        uninterrupted run.  Without ``resume`` an existing checkpoint is an error.
+    progress : bool
+        Show a tqdm progress bar.
+    callback : callable, optional
+        Called with each epoch's record (a dict) after the checkpoint is written.
+    dense_feedback, beta
+        See :func:`nets.apply_rule`.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    TrainingDiverged
+        (a ``ValueError``) when a batch loss is NaN/infinite or above
+        :data:`DIVERGENCE_LOSS`, or a parameter becomes non-finite; the message
+        names the epoch and batch.  The checkpoint of the last good epoch is kept
+        and nothing else is written.
+    TypeError, ValueError, FileNotFoundError, FileExistsError
+        For bad arguments, a model that does not fit the data, a missing
+        checkpoint with ``resume=True`` or an existing one without it.
+
+    Examples
+    --------
+    >>> from nets import SparseMLP, load_dataset
+    >>> ds = load_dataset("digits", seed=0)
+    >>> net = SparseMLP([64, 32, 10], seed=0)
+    >>> res = train(net, "bp", ds, epochs=2, seed=0, progress=False)
+    >>> res.epochs, res.final_test_accuracy > 0.8
+    (2, True)
+    """
+    rule = as_rule(rule)
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    epochs = check_int(epochs, "epochs", min_val=1)
+    batch_size = check_int(batch_size, "batch_size", min_val=1)
+    lr = check_real(lr, "lr", min_val=0, include_min=False)
+    weight_decay = check_real(weight_decay, "weight_decay", min_val=0)
+    beta = check_real(beta, "beta", min_val=0, max_val=1)
+    resume, progress = check_bool(resume, "resume"), check_bool(progress, "progress")
+    dense_feedback = check_bool(dense_feedback, "dense_feedback")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+    dev = resolve_device(device)
+    out_dir = Path(out) if out is not None else None
+    ckpt_path = out_dir / CHECKPOINT_NAME if out_dir is not None else None
+    if resume and ckpt_path is None:
+        raise ValueError("resume=True needs out=DIR, the folder holding checkpoint.pt")
+    state = None
+    if ckpt_path is not None:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise NotADirectoryError(f"out={str(out_dir)!r} exists and is not a folder")
+        if resume:
+            if not ckpt_path.is_file():
+                raise FileNotFoundError(f"resume=True but there is no checkpoint to resume from: {ckpt_path}")
+            state = load_checkpoint(ckpt_path, dev)
+        elif ckpt_path.exists():
+            raise FileExistsError(
+                f"{ckpt_path} already exists; pass resume=True to continue that run or choose another out folder"
+            )
+    if state is not None and seed is None:
+        seed = state["config"]["seed"]
+    s = seed_int(seed)
+    ds = _as_dataset(data, s)
+    _check_model(model, ds)
+    model.to(dev)
+    dtype = next(model.parameters()).dtype
+    ds = ds.to(dev, dtype)
+
+    rule_seed, shuffle_seed = (int(v) >> 2 for v in np.random.SeedSequence(s).generate_state(2, np.uint64))
+    config = {
+        "rule": rule.value, "optimizer": optimizer, "lr": lr, "weight_decay": weight_decay, "batch_size": batch_size,
+        "seed": s, "dense_feedback": dense_feedback, "beta": beta, "data": ds.name, "n_train": int(ds.y_train.shape[0]),
+        "epochs": epochs, "device": str(dev),
+    }  # fmt: skip
+    learner = apply_rule(
+        model, rule, optimizer=optimizer, lr=lr, weight_decay=weight_decay, seed=rule_seed,
+        dense_feedback=dense_feedback, n_classes=ds.n_classes, beta=beta,
+    )  # fmt: skip
+    gen = torch.Generator().manual_seed(shuffle_seed)
+    history: list[dict] = []
+    if state is not None:
+        for k in _RESUME_KEYS:
+            if state["config"][k] != config[k]:
+                raise ValueError(
+                    f"cannot resume: the checkpoint was written with {k}={state['config'][k]!r}, this run has {k}={config[k]!r}"
+                )
+        model.load_state_dict(state["model"])
+        learner.load_state_dict(state["learner"])
+        gen.set_state(state["rng"].cpu())
+        history = list(state["history"])
+    result = TrainResult(rule.value, history, config)
+    _run_epochs(learner, ds, result, gen, epochs, batch_size, ckpt_path, progress, callback)
+    if out_dir is not None:
+        write_json(out_dir / RESULTS_NAME, result.to_dict())
+    return result
+
+
+def _run_epochs(
+    learner: Learner,
+    ds: Dataset,
+    result: TrainResult,
+    gen: torch.Generator,
+    epochs: int,
+    batch_size: int,
+    ckpt_path: Path | None,
+    progress: bool,
+    callback: Callable[[dict], Any] | None,
+) -> None:
+    from tqdm.auto import tqdm
+
+    model, rule = learner.model, as_rule(result.rule)
+    n = int(ds.y_train.shape[0])
+    n_batches = -(-n // batch_size)
+    start = len(result.history)
+    bar = tqdm(
+        total=epochs * n_batches, initial=min(start, epochs) * n_batches, disable=not progress,
+        desc=f"train {rule.value}", unit="batch", leave=True, dynamic_ncols=True,
+    )  # fmt: skip
+    try:
+        for epoch in range(start + 1, epochs + 1):
+            t0 = time.perf_counter()
+            learner.train(True)
+            perm = torch.randperm(n, generator=gen).to(ds.X_train.device)
+            loss_sum = torch.zeros((), dtype=torch.float64, device=ds.X_train.device)
+            correct = torch.zeros((), dtype=torch.int64, device=ds.X_train.device)
+            for b in range(n_batches):
+                idx = perm[b * batch_size : (b + 1) * batch_size]
+                xb, yb = ds.X_train[idx], ds.y_train[idx]
+                loss, logits = learner.step(xb, yb)
+                lv = float(loss)
+                bad_local = [v for v in learner.local_losses() if not math.isfinite(v)]
+                if not math.isfinite(lv) or bad_local or lv > DIVERGENCE_LOSS:
+                    if not math.isfinite(lv):
+                        what = f"the loss is {lv}"
+                    elif bad_local:
+                        what = f"a local loss is {bad_local[0]}"
+                    else:
+                        what = f"the loss {lv:g} exceeds {DIVERGENCE_LOSS:g}"
+                    kept = f"the checkpoint of epoch {epoch - 1} is kept" if ckpt_path and epoch > 1 else "nothing was written"
+                    raise TrainingDiverged(
+                        f"training with rule {rule.value!r} diverged at epoch {epoch}, batch {b}: {what}; "
+                        f"lower lr (now {_learner_lr(learner):g}) or check the data ({kept})",
+                        epoch, b,
+                    )  # fmt: skip
+                loss_sum += loss.to(torch.float64) * yb.shape[0]
+                correct += (logits.argmax(1) == yb).sum()
+                bar.update(1)
+            for name, p in model.named_parameters():
+                if not bool(torch.isfinite(p).all()):
+                    raise TrainingDiverged(
+                        f"training with rule {rule.value!r} diverged at epoch {epoch}, batch {n_batches - 1}: "
+                        f"parameter {name!r} holds NaN or inf", epoch, n_batches - 1,
+                    )  # fmt: skip
+            test_loss, test_acc = evaluate(model, ds.X_test, ds.y_test)
+            record = {
+                "epoch": epoch,
+                "train_loss": float(loss_sum) / n,
+                "train_accuracy": int(correct) / n,
+                "test_loss": test_loss,
+                "test_accuracy": test_acc,
+                "time_s": time.perf_counter() - t0,
+            }
+            if rule.is_feedback:
+                record["angles"] = _angles(model)
+            result.history.append(record)
+            bar.set_postfix(loss=f"{record['train_loss']:.4f}", test_acc=f"{test_acc:.4f}", refresh=False)
+            if ckpt_path is not None:
+                save_checkpoint(
+                    ckpt_path,
+                    {
+                        "config": result.config, "model": model.state_dict(), "learner": learner.state_dict(),
+                        "rng": gen.get_state(), "history": result.history,
+                    },
+                )  # fmt: skip
+            if callback is not None:
+                callback(dict(record))
+    finally:
+        bar.close()
+
+
+def _learner_lr(learner: Learner) -> float:
+    """The learning rate of the learner's first optimizer (for messages)."""
+    opt = next(iter(learner.optimizers.values()))
+    return float(opt.param_groups[0]["lr"])
