@@ -103,8 +103,89 @@ def _parse_tree(text: str, source: str) -> tuple[list, _Lines]:
     return root, line
 
 
+# Fast path for the plain blocks that GML writers emit (ours, networkx's, Newman's):
+# ``node [ id I label "L" ]`` and ``edge [ source S target T weight|value W ]``.
+_BLOCK_FAST = re.compile(
+    r'\b(?:node\s*\[\s*id\s+(-?\d+)\s+(?:label\s+"([^"]*)"\s*)?\]'
+    r"|edge\s*\[\s*source\s+(-?\d+)\s+target\s+(-?\d+)\s+(?:(?:weight|value)\s+([^\s\]\[\"]+)\s+)?\])"
+)
+
+
+def _parse_fast(text: str, source: str) -> ParsedGML | None:
+    """Vectorised parse of a file made only of plain node/edge blocks; ``None`` if it is not one
+    (or has any error, which the general parser then reports with its line number)."""
+    if "#" in text:
+        return None
+    nodes: list[tuple[str, str]] = []
+    edges: list[tuple[str, str, str]] = []
+
+    def take(m: re.Match) -> str:
+        i, lab, s, t, w = m.groups()
+        if i is not None:
+            nodes.append((i, lab))
+        else:
+            edges.append((s, t, w or ""))
+        return ""
+
+    rest = _BLOCK_FAST.sub(take, text)  # one pass; what is left must hold no node or edge
+    try:
+        root, _ = _parse_tree(rest, source)
+    except ValueError:
+        return None
+    graphs = [v for k, v, _ in root if k == "graph"]
+    if len(graphs) != 1 or not isinstance(graphs[0], list):
+        return None
+    directed = 0
+    for key, val, _ in graphs[0]:
+        if key in ("node", "edge"):
+            return None  # blocks with other attributes: general parser
+        if key == "directed":
+            directed = val
+    if directed not in (0, 1):
+        return None
+    ids = np.array([nd[0] for nd in nodes], dtype=np.int64)
+    n = ids.size
+    if n and np.unique(ids).size != n:
+        return None
+    if not edges:
+        src = dst = np.empty(0, dtype=np.int64)
+        wtxt: list[str] = []
+    else:
+        src_s, dst_s, wtxt = (list(col) for col in zip(*edges))
+        src, dst = np.array(src_s, dtype=np.int64), np.array(dst_s, dtype=np.int64)
+    if n and np.array_equal(ids, np.arange(n)):
+        rows, cols = src, dst
+        if src.size and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n):
+            return None
+    else:
+        order = np.argsort(ids)
+        sorted_ids = ids[order]
+        rows = np.searchsorted(sorted_ids, src)
+        cols = np.searchsorted(sorted_ids, dst)
+        if src.size and (
+            n == 0 or rows.max() >= n or cols.max() >= n
+            or not (np.array_equal(sorted_ids[rows], src) and np.array_equal(sorted_ids[cols], dst))
+        ):
+            return None
+        rows, cols = order[rows], order[cols]
+    weights = None
+    given = [w != "" for w in wtxt]
+    if any(given):
+        try:
+            weights = np.array([w if w else "1" for w in wtxt], dtype=np.float64)
+        except ValueError:
+            return None
+        if not np.all(np.isfinite(weights)):
+            return None
+    labels = [html.unescape(lab) if lab else str(int(i)) for (i, lab) in nodes]
+    return ParsedGML(rows.astype(np.int64), cols.astype(np.int64), weights, n, bool(directed), labels)
+
+
 def parse_gml(text: str, source: str) -> ParsedGML:
     """Parse the first ``graph [...]`` of a GML document."""
+    fast = _parse_fast(text, source)
+    if fast is not None:
+        return fast
     root, line = _parse_tree(text, source)
     graph = next((v for k, v, _ in root if k == "graph" and isinstance(v, list)), None)
     if graph is None:

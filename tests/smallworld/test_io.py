@@ -299,3 +299,17 @@ def test_large_round_trip_is_fast_enough(tmp_path):
     path = tmp_path / "big.edgelist"
     sw.write(A, path)
     assert _same(sw.read(path), A)
+
+
+def test_gml_fast_path_agrees_with_general_parser(shared_data):
+    from smallworld import _io_gml
+
+    text = (shared_data / "celegansneural.gml").read_text()
+    fast = _io_gml._parse_fast(text, "c.gml")
+    assert fast is not None  # plain node/edge blocks take the vectorised path
+    slow = _io_gml.parse_gml("# force the general parser\n" + text, "c.gml")
+    assert fast.n == slow.n == 297 and fast.labels == slow.labels and fast.directed == slow.directed
+    assert np.array_equal(fast.rows, slow.rows) and np.array_equal(fast.cols, slow.cols)
+    assert np.array_equal(fast.weights, slow.weights)
+    # a node block with extra attributes falls back to the general parser
+    assert _io_gml._parse_fast('graph [ node [ id 0 x 1 ] ]', "x.gml") is None
