@@ -2,6 +2,8 @@
 
 from nets.feedback import Feedback, FeedbackLinearFunction, LinearPlan, alignment_angle, as_feedback, feedback_matrix, update_angle
 from nets.layers import SparseLinear
+from nets.models import SparseMLP, WiredNet
+from nets.wiring import DAGWiring, dag_wiring, layered_masks, relational_masks
 
 __all__: list[str] = [
     "SparseLinear",
@@ -12,4 +14,10 @@ __all__: list[str] = [
     "LinearPlan",
     "alignment_angle",
     "update_angle",
+    "SparseMLP",
+    "WiredNet",
+    "layered_masks",
+    "relational_masks",
+    "dag_wiring",
+    "DAGWiring",
 ]
