@@ -1,0 +1,129 @@
+"""Layer masks: exact entry count and shape, the nn.Linear layout, degree
+modes, the no-empty-row/column guarantee, uniformity of the ER mask."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from smallworld import bipartite
+from tests.smallworld.test_scale_free import discrete_power_law_mle
+
+MODES = ["er", "powerlaw_in", "powerlaw_out"]
+SIZES = [(1, 1, 1.0), (784, 300, 0.1), (100, 50, 0.05), (10, 1000, 0.5), (1000, 10, 0.37), (50, 40, 1.0), (30, 20, 0.9)]
+
+
+def assert_mask(M, n_in: int, n_out: int, total: int) -> None:
+    assert isinstance(M, sp.csr_array)
+    assert M.shape == (n_out, n_in)
+    assert M.dtype == bool
+    assert M.nnz == total and M.data.all()
+    B = sp.csr_array(M, copy=True)
+    B.sum_duplicates()
+    B.sort_indices()
+    assert B.nnz == total
+    np.testing.assert_array_equal(B.indices, M.indices)
+    assert M.has_sorted_indices
+
+
+@pytest.mark.parametrize("min_degree", [0, 1])
+@pytest.mark.parametrize("degree", MODES)
+@pytest.mark.parametrize("n_in, n_out, density", SIZES)
+def test_exact_count_shape_and_layout(n_in, n_out, density, degree, min_degree):
+    total = round(density * n_in * n_out)
+    M = bipartite(n_in, n_out, density, degree=degree, min_degree=min_degree, seed=2)
+    assert_mask(M, n_in, n_out, total)
+    if min_degree:
+        assert (M.sum(axis=1) >= 1).all() and (M.sum(axis=0) >= 1).all()
+
+
+@pytest.mark.parametrize("degree", MODES)
+def test_determinism(degree):
+    A = bipartite(300, 200, 0.05, degree=degree, seed=5)
+    B = bipartite(300, 200, 0.05, degree=degree, seed=5)
+    C = bipartite(300, 200, 0.05, degree=degree, seed=6)
+    assert (A != B).nnz == 0 and (A != C).nnz > 0
+
+
+def test_mask_works_as_linear_weight_mask():
+    """mask[i, j] = input j -> output i: W * mask zeroes exactly the absent arcs,
+    and y = (W * mask) @ x only mixes the listed inputs into each output."""
+    M = bipartite(6, 4, 0.5, seed=0)
+    W = np.arange(1, 25, dtype=float).reshape(4, 6)
+    x = np.zeros(6)
+    j = int(M.indices[0])  # an input feeding output 0
+    x[j] = 1.0
+    y = (W * M.toarray()) @ x
+    assert y[0] == W[0, j]
+    np.testing.assert_array_equal(y != 0, M.toarray()[:, j])
+
+
+def test_density_one_is_dense():
+    M = bipartite(7, 3, 1.0, degree="powerlaw_in", seed=0)
+    assert (M.toarray() == np.ones((3, 7), dtype=bool)).all()
+
+
+def test_er_is_uniform_over_positions():
+    """Every position is present with probability K / (n_in n_out)."""
+    n_in, n_out, density, reps = 5, 4, 0.35, 3000
+    total = round(density * n_in * n_out)
+    rng = np.random.default_rng(0)
+    freq = sum(bipartite(n_in, n_out, density, seed=rng).toarray().astype(int) for _ in range(reps)) / reps
+    p = total / (n_in * n_out)
+    assert np.abs(freq - p).max() < 5 * np.sqrt(p * (1 - p) / reps)
+
+
+def test_er_row_counts_are_hypergeometric():
+    n_in, n_out, density = 40, 2000, 0.25
+    M = bipartite(n_in, n_out, density, seed=1)
+    rows = np.diff(M.indptr)
+    N, K = n_in * n_out, round(density * n_in * n_out)
+    mean = n_in * K / N
+    var = n_in * (K / N) * (1 - K / N) * (N - n_in) / (N - 1)
+    assert rows.mean() == pytest.approx(mean)
+    assert rows.var() == pytest.approx(var, rel=0.15)
+
+
+@pytest.mark.parametrize("degree, axis", [("powerlaw_in", 1), ("powerlaw_out", 0)])
+def test_powerlaw_side_is_heavy_tailed_other_side_is_not(degree, axis):
+    """powerlaw_in: fan-in (row counts) heavy-tailed; powerlaw_out: fan-out (columns)."""
+    n = 3000
+    M = bipartite(n, n, 0.01, degree=degree, gamma=2.5, seed=3)
+    heavy = np.asarray(M.sum(axis=axis)).ravel()
+    light = np.asarray(M.sum(axis=1 - axis)).ravel()
+    assert heavy.mean() == pytest.approx(light.mean())
+    assert heavy.max() > 10 * heavy.mean()
+    assert light.max() < 3 * light.mean()
+    # the heavy side keeps the power law (MLE well inside the tail)
+    assert abs(discrete_power_law_mle(heavy[heavy < n], 60) - 2.5) < 0.25
+
+
+def test_min_degree_one_with_barely_enough_entries():
+    # K = max(n_in, n_out) exactly: every row and column has one entry... or more
+    M = bipartite(50, 20, 0.05, min_degree=1, degree="powerlaw_out", seed=0)
+    assert M.nnz == 50
+    assert (np.asarray(M.sum(axis=0)) == 1).all()
+
+
+BAD = [
+    ((10, 10, 0.0), {}, ValueError, r"density must be a real number > 0 and <= 1, got density=0.0"),
+    ((10, 10, 1.5), {}, ValueError, r"density=1.5"),
+    ((10, 10, -0.1), {}, ValueError, r"density=-0.1"),
+    ((10, 10, float("nan")), {}, ValueError, r"density must be a finite real number"),
+    ((10, 10, 0.001), {}, ValueError, r"density=0.001 gives round\(density \* n_in \* n_out\) = 0"),
+    ((10, 10, 0.05), {"min_degree": 1}, ValueError, r"min_degree=1 needs at least max\(n_in, n_out\) = 10 connections"),
+    ((10, 10, 0.5), {"min_degree": 2}, ValueError, r"min_degree must be 0 or 1, got min_degree=2"),
+    ((10, 10, 0.5), {"degree": "scale_free"}, ValueError, r"degree must be one of 'er', 'powerlaw_in', 'powerlaw_out', got degree='scale_free'"),
+    ((10, 10, 0.5), {"degree": "powerlaw_in", "gamma": 1.0}, ValueError, r"gamma must be a real number > 1, got gamma=1.0"),
+    ((0, 10, 0.5), {}, ValueError, r"n_in must be an integer >= 1.*got n_in=0"),
+    ((10, 2.0, 0.5), {}, TypeError, r"n_out must be an integer, got 2.0"),
+    ((10, 10, "0.5"), {}, TypeError, r"density must be a real number"),
+    ((10, 10, 0.5), {"min_degree": True}, TypeError, r"min_degree must be an integer"),
+]
+
+
+@pytest.mark.parametrize("args, kwargs, exc, match", BAD)
+def test_invalid_parameters(args, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        bipartite(*args, **kwargs)
