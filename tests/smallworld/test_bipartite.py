@@ -88,15 +88,17 @@ def test_er_row_counts_are_hypergeometric():
 @pytest.mark.parametrize("degree, axis", [("powerlaw_in", 1), ("powerlaw_out", 0)])
 def test_powerlaw_side_is_heavy_tailed_other_side_is_not(degree, axis):
     """powerlaw_in: fan-in (row counts) heavy-tailed; powerlaw_out: fan-out (columns)."""
-    n = 3000
-    M = bipartite(n, n, 0.01, degree=degree, gamma=2.5, seed=3)
+    n = 20_000
+    M = bipartite(n, n, 0.0015, degree=degree, gamma=2.5, seed=3)
     heavy = np.asarray(M.sum(axis=axis)).ravel()
     light = np.asarray(M.sum(axis=1 - axis)).ravel()
     assert heavy.mean() == pytest.approx(light.mean())
     assert heavy.max() > 10 * heavy.mean()
     assert light.max() < 3 * light.mean()
-    # the heavy side keeps the power law (MLE well inside the tail)
-    assert abs(discrete_power_law_mle(heavy[heavy < n], 60) - 2.5) < 0.25
+    # the heavy side keeps the power law (MLE well inside the tail, capped
+    # full rows/columns left out; ~1400 tail samples: sd ~0.04; seeds 0-4
+    # read 2.46-2.60)
+    assert abs(discrete_power_law_mle(heavy[heavy < n], 60) - 2.5) < 0.2
 
 
 def test_min_degree_one_with_barely_enough_entries():
