@@ -1,0 +1,159 @@
+"""Private helpers shared by the metric modules: coercion, structural checks
+and raw index arrays for the numba kernels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from smallworld import as_graph
+
+__all__ = [
+    "adjacency",
+    "index_arrays",
+    "is_symmetric",
+    "n_self_loops",
+    "strip_diagonal",
+    "require_nodes",
+    "require_undirected",
+    "require_no_self_loops",
+    "check_weight",
+    "weights_of",
+    "largest_component",
+    "is_connected",
+]
+
+
+def adjacency(g: Any, directed: bool | None = None) -> sp.csr_array:
+    """``as_graph`` with the ``directed`` convention of the metric functions:
+    ``False`` symmetrises, ``None`` and ``True`` keep the orientation."""
+    if directed is not None and not isinstance(directed, (bool, np.bool_)):
+        raise TypeError(f"directed must be None, True or False, got {directed!r}")
+    return as_graph(g, directed=False if directed is False else None)
+
+
+def index_arrays(A: sp.csr_array) -> tuple[np.ndarray, np.ndarray]:
+    """Contiguous ``indptr``/``indices`` with one integer dtype (int32 where it fits)."""
+    dt = np.int32 if A.nnz < 2**31 - 1 and A.shape[0] < 2**31 - 1 else np.int64
+    return np.ascontiguousarray(A.indptr, dtype=dt), np.ascontiguousarray(A.indices, dtype=dt)
+
+
+@numba.njit(cache=True, nogil=True)
+def _symmetric_kernel(indptr, indices):  # pragma: no cover - compiled
+    """Pattern symmetry of a CSR with sorted rows: build the transpose by a
+    counting sort (its rows come out sorted) and compare."""
+    n = indptr.shape[0] - 1
+    m = indices.shape[0]
+    cnt = np.zeros(n + 1, dtype=np.int64)
+    for p in range(m):
+        cnt[indices[p] + 1] += 1
+    for i in range(n):
+        cnt[i + 1] += cnt[i]
+        if cnt[i + 1] != indptr[i + 1]:
+            return False
+    fill = cnt[:n].copy()
+    tidx = np.empty(m, dtype=indices.dtype)
+    for i in range(n):
+        for p in range(indptr[i], indptr[i + 1]):
+            j = indices[p]
+            tidx[fill[j]] = i
+            fill[j] += 1
+    for p in range(m):
+        if tidx[p] != indices[p]:
+            return False
+    return True
+
+
+def is_symmetric(A: sp.csr_array, *, pattern_only: bool = True) -> bool:
+    """True if the sparsity pattern (and, unless ``pattern_only``, the weights) is symmetric."""
+    if A.nnz == 0:
+        return True
+    indptr, indices = index_arrays(A)
+    if not _symmetric_kernel(indptr, indices):
+        return False
+    if pattern_only or A.dtype == bool:
+        return True
+    return bool(abs(A - A.T).max() == 0)
+
+
+def n_self_loops(A: sp.csr_array) -> int:
+    """Number of nonzero diagonal entries."""
+    return int(np.count_nonzero(A.diagonal()))
+
+
+def strip_diagonal(A: sp.csr_array) -> sp.csr_array:
+    """The adjacency without self-loops (the input itself when it has none)."""
+    if n_self_loops(A) == 0:
+        return A
+    B = sp.csr_array(A - sp.diags_array(A.diagonal()).astype(A.dtype))
+    B.eliminate_zeros()
+    B.sort_indices()
+    return B
+
+
+def require_nodes(A: sp.csr_array, minimum: int, what: str) -> None:
+    """ValueError unless the graph has at least ``minimum`` nodes."""
+    n = A.shape[0]
+    if n < minimum:
+        raise ValueError(f"{what} needs a graph with at least {minimum} node(s), got a graph with n={n}")
+
+
+def require_undirected(A: sp.csr_array, what: str) -> None:
+    """ValueError for a directed (non-symmetric) adjacency, with the fix."""
+    if not is_symmetric(A):
+        raise ValueError(
+            f"{what} is defined here for undirected graphs only, got a directed (non-symmetric) graph; "
+            "symmetrise it with smallworld.as_graph(g, directed=False)"
+        )
+
+
+def require_no_self_loops(A: sp.csr_array, what: str) -> None:
+    """ValueError if the graph has self-loops."""
+    k = n_self_loops(A)
+    if k:
+        raise ValueError(
+            f"{what} needs a graph without self-loops, got {k} self-loop(s); "
+            "remove them first (e.g. A.setdiag(0); A.eliminate_zeros())"
+        )
+
+
+def check_weight(weight: Any) -> str | None:
+    """Validate the ``weight`` argument (None or the string ``"weight"``)."""
+    if weight is None:
+        return None
+    if not isinstance(weight, str):
+        raise TypeError(f"weight must be None or 'weight', got {weight!r} of type {type(weight).__name__}")
+    if weight != "weight":
+        raise ValueError(
+            f"weight must be None (ignore weights) or 'weight' (the adjacency's values), got weight={weight!r}"
+        )
+    return weight
+
+
+def weights_of(A: sp.csr_array, what: str) -> sp.csr_array:
+    """Float64 copy of a weighted adjacency; ValueError for negative weights."""
+    W = A.astype(np.float64, copy=True)
+    if W.nnz and W.data.min() < 0:
+        raise ValueError(f"{what} needs non-negative weights, got a weight of {W.data.min()!r}")
+    return W
+
+
+def largest_component(A: sp.csr_array, directed: bool) -> np.ndarray:
+    """Sorted node ids of the largest connected (strongly connected if
+    ``directed``) component; ties go to the component holding the smallest id."""
+    ncomp, labels = connected_components(A, directed=directed, connection="strong")
+    if ncomp == 1:
+        return np.arange(A.shape[0])
+    sizes = np.bincount(labels)
+    return np.flatnonzero(labels == int(np.argmax(sizes)))
+
+
+def is_connected(A: sp.csr_array, directed: bool) -> bool:
+    """Connected (strongly, if ``directed``); the empty graph is not."""
+    if A.shape[0] == 0:
+        return False
+    return connected_components(A, directed=directed, connection="strong", return_labels=False) == 1

@@ -1,0 +1,113 @@
+"""Global and local efficiency (Latora & Marchiori 2001).
+
+Global efficiency is the mean of ``1/d(i, j)`` over ordered pairs of
+distinct nodes, with ``1/inf = 0``: it is defined for disconnected graphs.
+Local efficiency is the mean, over nodes, of the global efficiency of the
+subgraph induced by each node's neighbours.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from analysis._adjacency import (
+    adjacency,
+    check_weight,
+    index_arrays,
+    is_symmetric,
+    require_nodes,
+    require_undirected,
+    strip_diagonal,
+    weights_of,
+)
+from analysis._bfs import local_efficiency_kernel
+from analysis._distances import distance_sums
+
+__all__ = ["global_efficiency", "local_efficiency"]
+
+
+def global_efficiency(g: Any, *, weight: str | None = None, directed: bool | None = None) -> float:
+    """Global efficiency ``E = 1/(n(n-1)) * sum_{i != j} 1/d(i, j)``.
+
+    Parameters
+    ----------
+    g : graph-like
+        Anything :func:`smallworld.as_graph` accepts.  Self-loops are ignored.
+    weight : None or "weight"
+        ``None``: hop counts.  ``"weight"``: the adjacency's values are arc
+        lengths (non-negative).
+    directed : bool or None
+        ``None`` follows the graph, ``False`` symmetrises, ``True`` follows arcs
+        (networkx offers the undirected case only).
+
+    Returns
+    -------
+    float
+        In [0, 1] for hop counts; 0 for a graph without edges.
+
+    Raises
+    ------
+    ValueError
+        For fewer than 2 nodes (no pair) or negative weights.
+
+    References
+    ----------
+    .. [1] V. Latora and M. Marchiori, "Efficient behavior of small-world
+       networks", Phys. Rev. Lett. 87, 198701 (2001),
+       doi:10.1103/PhysRevLett.87.198701.
+
+    Examples
+    --------
+    >>> round(global_efficiency([(0, 1), (1, 2), (2, 3)]), 4)
+    0.7222
+    >>> global_efficiency([(0, 1), (2, 3)])  # disconnected: unreachable pairs add 0
+    0.3333333333333333
+    """
+    weight = check_weight(weight)
+    A = strip_diagonal(adjacency(g, directed))
+    require_nodes(A, 2, "global_efficiency")
+    use_directed = directed is True or (directed is None and not is_symmetric(A))
+    weighted = weight is not None and A.dtype != bool
+    if weighted:
+        A = weights_of(A, "global_efficiency")
+    n = A.shape[0]
+    ds = distance_sums(A, directed=use_directed, weighted=weighted)
+    return ds.sum_inv / (n * (n - 1))
+
+
+def local_efficiency(g: Any) -> float:
+    """Local efficiency: mean over nodes of the global efficiency of each
+    node's neighbourhood (the node itself excluded); nodes with fewer than
+    two neighbours contribute 0, as in networkx.
+
+    Parameters
+    ----------
+    g : graph-like
+        Anything :func:`smallworld.as_graph` accepts; undirected, unweighted
+        (weights are ignored).  Self-loops are ignored.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        For a graph without nodes or a directed graph.
+
+    References
+    ----------
+    .. [1] V. Latora and M. Marchiori, "Efficient behavior of small-world
+       networks", Phys. Rev. Lett. 87, 198701 (2001),
+       doi:10.1103/PhysRevLett.87.198701.
+
+    Examples
+    --------
+    >>> local_efficiency([(0, 1), (1, 2), (2, 0), (2, 3)])
+    0.5833333333333333
+    """
+    A = strip_diagonal(adjacency(g))
+    require_nodes(A, 1, "local_efficiency")
+    require_undirected(A, "local_efficiency")
+    indptr, indices = index_arrays(A)
+    return float(local_efficiency_kernel(indptr, indices).mean())
