@@ -265,8 +265,8 @@ def _angle(a: np.ndarray, b: np.ndarray, names: tuple[str, str]) -> float:
     for nrm, nm in ((na, names[0]), (nb, names[1])):
         if nrm == 0:
             raise ValueError(f"the angle is undefined: {nm} is all zeros")
-    cos = float(np.dot(a, b) / (na * nb))
-    return math.degrees(math.acos(min(1.0, max(-1.0, cos))))
+    ua, ub = a / na, b / nb  # Kahan's formula: accurate near 0 and 180 degrees, unlike acos
+    return math.degrees(2.0 * math.atan2(float(np.linalg.norm(ua - ub)), float(np.linalg.norm(ua + ub))))
 
 
 def alignment_angle(weight: Any, feedback: Any) -> float:
