@@ -4,6 +4,11 @@ from nets.feedback import Feedback, FeedbackLinearFunction, LinearPlan, alignmen
 from nets.layers import SparseLinear
 from nets.models import SparseMLP, WiredNet
 from nets.wiring import DAGWiring, dag_wiring, layered_masks, relational_masks
+from nets.data import DATASETS, Dataset, load_dataset, read_idx
+from nets.dfa import DFAFeedback, DFAOutput
+from nets.local import LocalHead, similarity_matrix
+from nets.rules import Rule, apply_rule, as_rule
+from nets.train import TrainingDiverged, TrainResult, evaluate, train
 
 __all__: list[str] = [
     "SparseLinear",
@@ -20,4 +25,19 @@ __all__: list[str] = [
     "relational_masks",
     "dag_wiring",
     "DAGWiring",
+    "Dataset",
+    "DATASETS",
+    "load_dataset",
+    "read_idx",
+    "Rule",
+    "as_rule",
+    "apply_rule",
+    "DFAOutput",
+    "DFAFeedback",
+    "LocalHead",
+    "similarity_matrix",
+    "train",
+    "TrainResult",
+    "TrainingDiverged",
+    "evaluate",
 ]

@@ -61,20 +61,39 @@ def make_optimizer(name: str, params: Iterable[nn.Parameter], lr: float, weight_
 
 
 def layered_parts(model: nn.Module, rule: str) -> tuple[list[nn.Module], Any]:
-    """Return ``(layers, act)`` of a layered model (``.layers`` and ``.act``, e.g. SparseMLP).
+    """Return ``(layers, act)`` of a layered MLP: ``.layers`` chained in order and ``.act``.
+
+    ``forward`` must be ``act`` after every layer but the last (as in
+    :class:`nets.SparseMLP`).  :class:`nets.WiredNet` is refused: its levels read
+    the activations of *all* earlier levels, so there is no chain of blocks.
 
     Raises
     ------
     TypeError
-        If the model has no ``layers`` sequence or no ``act`` callable.
+        If the model is not such a layered MLP.
     """
+    from .models import WiredNet
+
     layers = getattr(model, "layers", None)
     act = getattr(model, "act", None)
+    hint = "use bp, fa, usf or frsf" if callable(getattr(model, "set_feedback", None)) else "use bp"
+    if isinstance(model, WiredNet):
+        raise TypeError(
+            f"rule {rule!r} needs a layered MLP (nets.SparseMLP); a WiredNet's levels read all earlier "
+            f"activations, so it has no chain of blocks ({hint})"
+        )
     if not isinstance(layers, (nn.ModuleList, nn.Sequential, list, tuple)) or len(layers) < 1 or not callable(act):
         raise TypeError(
             f"rule {rule!r} needs a layered model with .layers (a ModuleList of linear layers) and .act "
-            f"(e.g. nets.SparseMLP), got {type(model).__name__}"
+            f"(e.g. nets.SparseMLP), got {type(model).__name__} ({hint})"
         )
+    for i in range(1, len(layers)):
+        n_prev, n_in = getattr(layers[i - 1], "out_features", None), getattr(layers[i], "in_features", None)
+        if n_prev is None or n_prev != n_in:
+            raise TypeError(
+                f"rule {rule!r} needs .layers chained in order, but layer {i} takes {n_in} inputs "
+                f"and layer {i - 1} gives {n_prev}"
+            )
     return list(layers), act
 
 

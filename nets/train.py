@@ -230,7 +230,7 @@ def train(
     >>> from nets import SparseMLP, load_dataset
     >>> ds = load_dataset("digits", seed=0)
     >>> net = SparseMLP([64, 32, 10], seed=0)
-    >>> res = train(net, "bp", ds, epochs=2, seed=0, progress=False)
+    >>> res = train(net, "bp", ds, epochs=2, lr=3e-3, seed=0, progress=False)
     >>> res.epochs, res.final_test_accuracy > 0.8
     (2, True)
     """

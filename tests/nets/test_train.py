@@ -1,0 +1,168 @@
+"""nets.train: every rule learns, determinism, checkpoints, resume, divergence, bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from nets.data import load_dataset
+from nets.models import SparseMLP
+from nets.rules import Rule
+from nets.train import TrainingDiverged, TrainResult, train
+
+ALL_RULES = [r.value for r in Rule]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits", seed=0)
+
+
+def _net(seed=0, hidden=(32,)):
+    return SparseMLP([64, *hidden, 10], seed=seed)
+
+
+@pytest.mark.parametrize("rule", ALL_RULES)
+def test_every_rule_learns_digits(rule, digits):
+    res = train(_net(), rule, digits, epochs=3, lr=3e-3, batch_size=32, seed=0, progress=False)
+    # chance is 10%; three epochs on a 64-32-10 net reach far more with every rule
+    floor = 0.5 if rule == "readout-only" else 0.8
+    assert res.final_test_accuracy > floor, res.history
+    assert [h["epoch"] for h in res.history] == [1, 2, 3]
+    assert res.history[-1]["train_loss"] < res.history[0]["train_loss"] or rule == "readout-only"
+    if Rule(rule).is_feedback:
+        angles = res.history[-1]["angles"]
+        assert set(angles) == {"layers.0", "layers.1"} and all(0 <= a <= 180 for a in angles.values())
+    else:
+        assert "angles" not in res.history[-1]
+
+
+@pytest.mark.parametrize("rule", ["fa", "dfa", "predsim"])
+def test_same_seed_is_bit_identical(rule, digits):
+    runs = []
+    for _ in range(2):
+        net = _net()
+        res = train(net, rule, digits, epochs=2, batch_size=64, seed=5, progress=False)
+        runs.append((res, net.state_dict()))
+    (a, sa), (b, sb) = runs
+    strip = lambda h: [{k: v for k, v in r.items() if k != "time_s"} for r in h]  # noqa: E731
+    assert strip(a.history) == strip(b.history)
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    c = train(_net(), rule, digits, epochs=2, batch_size=64, seed=6, progress=False)
+    assert strip(c.history) != strip(a.history)
+
+
+@pytest.mark.parametrize("rule", ["fa", "dfa", "predsim"])
+def test_resume_gives_the_uninterrupted_result(rule, digits, tmp_path):
+    full_net = _net()
+    full = train(full_net, rule, digits, epochs=4, batch_size=64, seed=1, out=tmp_path / "full", progress=False)
+    part_net = _net()
+    train(part_net, rule, digits, epochs=2, batch_size=64, seed=1, out=tmp_path / "part", progress=False)
+    resumed_net = _net(seed=99)  # different init: everything must come from the checkpoint
+    resumed = train(resumed_net, rule, digits, epochs=4, batch_size=64, out=tmp_path / "part", resume=True, progress=False)
+    strip = lambda h: [{k: v for k, v in r.items() if k != "time_s"} for r in h]  # noqa: E731
+    assert strip(resumed.history) == strip(full.history)
+    assert all(torch.equal(v, resumed_net.state_dict()[k]) for k, v in full_net.state_dict().items())
+    saved = json.loads((tmp_path / "part" / "results.json").read_text())
+    assert saved["final_test_accuracy"] == full.final_test_accuracy and saved["epochs"] == 4
+    assert sorted(p.name for p in (tmp_path / "part").iterdir()) == ["checkpoint.pt", "results.json"]
+
+
+def test_resume_checks(digits, tmp_path):
+    train(_net(), "bp", digits, epochs=1, seed=0, out=tmp_path, progress=False)
+    with pytest.raises(FileExistsError, match="pass resume=True"):
+        train(_net(), "bp", digits, epochs=2, seed=0, out=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="checkpoint was written with rule='bp', this run has rule='fa'"):
+        train(_net(), "fa", digits, epochs=2, seed=0, out=tmp_path, resume=True, progress=False)
+    with pytest.raises(ValueError, match="checkpoint was written with lr="):
+        train(_net(), "bp", digits, epochs=2, lr=0.5, seed=0, out=tmp_path, resume=True, progress=False)
+    with pytest.raises(FileNotFoundError, match="no checkpoint to resume from"):
+        train(_net(), "bp", digits, epochs=2, seed=0, out=tmp_path / "empty", resume=True, progress=False)
+    with pytest.raises(ValueError, match="resume=True needs out=DIR"):
+        train(_net(), "bp", digits, epochs=2, resume=True, progress=False)
+
+
+def test_nan_stops_with_epoch_and_batch_and_writes_nothing(digits, tmp_path):
+    net = _net()
+    with torch.no_grad():
+        net.layers[0].weight[0, 0] = float("nan")
+    with pytest.raises(TrainingDiverged, match=r"diverged at epoch 1, batch 0: the loss is nan.*nothing was written") as info:
+        train(net, "bp", digits, epochs=2, seed=0, out=tmp_path / "run", progress=False)
+    assert (info.value.epoch, info.value.batch) == (1, 0) and isinstance(info.value, ValueError)
+    assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())
+
+
+def test_divergence_in_a_later_epoch_keeps_the_last_good_checkpoint(digits, tmp_path):
+    net = _net()
+
+    def poison(record):
+        if record["epoch"] == 1:
+            with torch.no_grad():
+                net.layers[1].weight.fill_(float("inf"))
+
+    with pytest.raises(TrainingDiverged, match="epoch 2, batch 0.*checkpoint of epoch 1 is kept"):
+        train(net, "predsim", digits, epochs=3, seed=0, out=tmp_path, callback=poison, progress=False)
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert len(state["history"]) == 1 and not (tmp_path / "results.json").exists()
+    assert all(bool(torch.isfinite(v).all()) for v in state["model"].values() if v.is_floating_point())
+
+
+def test_blow_up_is_divergence(digits):
+    with pytest.raises(TrainingDiverged, match="diverged at epoch"):
+        train(_net(), "bp", digits, epochs=5, lr=1e6, optimizer="sgd", seed=0, progress=False)
+
+
+def test_result_and_callback(digits, capsys):
+    seen = []
+    res = train(_net(), "fa", digits, epochs=2, seed=0, callback=seen.append, progress=True)
+    assert [r["epoch"] for r in seen] == [1, 2]
+    assert isinstance(res, TrainResult) and res.epochs == 2 and res.rule == "fa"
+    d = json.loads(json.dumps(res.to_dict()))
+    assert d["final_test_accuracy"] == res.final_test_accuracy == res.history[-1]["test_accuracy"]
+    assert set(d["history"][0]) == {"epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "time_s", "angles"}
+    assert d["config"]["seed"] == 0 and d["config"]["rule"] == "fa"
+    assert "train fa" in capsys.readouterr().err  # the tqdm bar
+
+
+def test_data_by_name_and_tuple(digits):
+    a = train(_net(), "bp", "digits", epochs=1, seed=3, progress=False)
+    ds3 = load_dataset("digits", seed=3)
+    b = train(_net(), "bp", (ds3.X_train, ds3.y_train, ds3.X_test, ds3.y_test), epochs=1, seed=3, progress=False)
+    assert a.final_test_accuracy == b.final_test_accuracy
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        ({"epochs": 0}, ValueError, "epochs must be an integer >= 1"),
+        ({"batch_size": 2.5}, TypeError, "batch_size must be an integer"),
+        ({"lr": -1.0}, ValueError, "lr must be a real number > 0"),
+        ({"device": "cuda:7"}, ValueError, "device="),
+        ({"device": "tpu"}, ValueError, "device must be"),
+        ({"callback": 3}, TypeError, "callback must be callable"),
+        ({"progress": "yes"}, TypeError, "progress must be True or False"),
+        ({"rule": "backprop"}, ValueError, "rule must be one of"),
+        ({"data": 42}, TypeError, "data must be a nets.Dataset"),
+        ({"model": SparseMLP([40, 8, 10], seed=0)}, ValueError, "takes 40 input features but data set 'digits' has 64"),
+        ({"model": SparseMLP([64, 8, 5], seed=0)}, ValueError, "has 5 outputs but data set 'digits' has 10 classes"),
+    ],
+)
+def test_bad_arguments(kwargs, exc, match, digits):
+    args = {"model": _net(), "rule": "bp", "data": digits, "epochs": 1, "progress": False} | kwargs
+    with pytest.raises(exc, match=match):
+        train(**args)
+
+
+def test_no_epoch_result_is_nan():
+    assert math.isnan(TrainResult("bp").final_test_accuracy)
