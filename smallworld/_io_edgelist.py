@@ -15,9 +15,9 @@ node order).  Files without the header are read as undirected with
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -71,8 +71,72 @@ def _first_bad_id(tokens: Sequence[str], linenos: Sequence[int], source: str) ->
     return ValueError(f"{source}: node ids could not be read as integers")  # pragma: no cover
 
 
-def parse_edgelist(lines: Iterable[str], source: str, *, relabel: bool | None) -> ParsedEdges:
-    """Parse edge-list lines; every error names ``source`` and the line number."""
+def _leading_comments(text: str, source: str) -> tuple[dict[str, int], list[str] | None, int]:
+    """Header fields, node labels and the offset of the first data line."""
+    header: dict[str, int] = {}
+    labels_line: list[str] | None = None
+    pos, ln = 0, 0
+    while pos < len(text):
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        line = text[pos:end].strip()
+        ln += 1
+        if line and not line.startswith("#"):
+            break
+        if line.startswith(HEADER):
+            header = _parse_header(line, f"{source}:{ln}")
+        elif line.startswith(NODES):
+            labels_line = line[len(NODES):].split()
+        pos = end + 1
+    return header, labels_line, pos
+
+
+def _fast_body(body: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+    """Vectorised parse of integer ids (and weights) without comments; ``None`` on anything
+    unusual, which the line-by-line parser then reports with its line number."""
+    if "#" in body:
+        return None
+    lines = body.split("\n")
+    counts = np.fromiter(map(len, map(str.split, lines)), dtype=np.int64, count=len(lines))
+    used = counts[counts > 0]
+    if used.size == 0 or used[0] not in (2, 3) or np.any(used != used[0]):
+        return None
+    ncols = int(used[0])
+    try:
+        if ncols == 2:
+            ids = np.array(body.split(), dtype=np.int64).reshape(-1, 2)
+            rows, cols, weights = ids[:, 0], ids[:, 1], None
+        else:
+            toks = np.array(body.split()).reshape(-1, 3)
+            rows = toks[:, 0].astype(np.int64)
+            cols = toks[:, 1].astype(np.int64)
+            weights = toks[:, 2].astype(np.float64)
+    except (ValueError, OverflowError):
+        return None
+    if rows.size and (rows.min() < 0 or cols.min() < 0):
+        return None
+    if weights is not None and not np.all(np.isfinite(weights)):
+        return None
+    return rows, cols, weights
+
+
+def parse_edgelist(text: str, source: str, *, relabel: bool | None) -> ParsedEdges:
+    """Parse edge-list text; every error names ``source`` and the line number."""
+    header, labels_line, start = _leading_comments(text, source)
+    if relabel is None:
+        relabel = labels_line is not None
+    fast = None if relabel else _fast_body(text[start:])
+    if fast is not None:
+        try:
+            return _finish(*fast, header, None, None, source)
+        except ValueError:
+            pass  # re-parsed below, to report the line number
+    header, labels, rows, cols, weights, linenos = _parse_lines(text, source, relabel)
+    return _finish(rows, cols, weights, header, labels, linenos, source)
+
+
+def _parse_lines(text: str, source: str, relabel: bool) -> tuple[Any, ...]:
+    """Line-by-line parse (named nodes, comments inside the data, and every error)."""
     us: list[str] = []
     vs: list[str] = []
     ws: list[str] = []
@@ -81,7 +145,7 @@ def parse_edgelist(lines: Iterable[str], source: str, *, relabel: bool | None) -
     labels_line: list[str] | None = None
     ncols = 0
     first_line = 0
-    for ln, raw in enumerate(lines, 1):
+    for ln, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line:
             continue
@@ -109,8 +173,6 @@ def parse_edgelist(lines: Iterable[str], source: str, *, relabel: bool | None) -
             ws.append(parts[2])
         linenos.append(ln)
 
-    if relabel is None:
-        relabel = labels_line is not None
     labels: list[str] | None = None
     if relabel:
         index: dict[str, int] = {}
@@ -154,6 +216,14 @@ def parse_edgelist(lines: Iterable[str], source: str, *, relabel: bool | None) -
             i = int(bad[0])
             raise ValueError(f"{source}:{linenos[i]}: weight {ws[i]!r} is not finite; weights must be finite numbers")
 
+    return header, labels, rows, cols, weights, linenos
+
+
+def _finish(
+    rows: np.ndarray, cols: np.ndarray, weights: np.ndarray | None, header: dict[str, int],
+    labels: list[str] | None, linenos: list[int] | None, source: str,
+) -> ParsedEdges:
+    """Check the edges against the header and package them."""
     shape = None
     if header:
         if "rows" not in header or "cols" not in header:
@@ -162,7 +232,8 @@ def parse_edgelist(lines: Iterable[str], source: str, *, relabel: bool | None) -
         for arr, lim, what in ((rows, shape[0], "rows"), (cols, shape[1], "cols")):
             if arr.size and int(arr.max()) >= lim:
                 i = int(np.argmax(arr))
-                raise ValueError(f"{source}:{linenos[i]}: node {int(arr[i])} is out of range for header {what}={lim}")
+                where = f"{source}:{linenos[i]}" if linenos is not None else source
+                raise ValueError(f"{where}: node {int(arr[i])} is out of range for header {what}={lim}")
         if labels is not None and len(labels) != shape[0]:
             raise ValueError(f"{source}: the header says rows={shape[0]} but the file names {len(labels)} nodes")
     directed = bool(header["directed"]) if "directed" in header else None

@@ -248,7 +248,7 @@ def read_text(
         file_directed, labels = g.directed, g.labels
         rows, cols, weights, shape = g.rows, g.cols, g.weights, (g.n, g.n)
     else:
-        e = parse_edgelist(fh, source, relabel=relabel)
+        e = parse_edgelist(fh.read(), source, relabel=relabel)
         file_directed, labels = bool(e.directed), e.labels
         rows, cols, weights = e.rows, e.cols, e.weights
         if e.shape is not None:

@@ -313,3 +313,20 @@ def test_gml_fast_path_agrees_with_general_parser(shared_data):
     assert np.array_equal(fast.weights, slow.weights)
     # a node block with extra attributes falls back to the general parser
     assert _io_gml._parse_fast('graph [ node [ id 0 x 1 ] ]', "x.gml") is None
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_edgelist_fast_path_agrees_with_line_parser(tmp_path, weighted):
+    rng = np.random.default_rng(5)
+    edges = rng.integers(0, 300, size=(2000, 2))
+    cols = [edges[:, 0].astype(str), edges[:, 1].astype(str)]
+    if weighted:
+        cols.append(rng.uniform(-2, 2, 2000).astype(str))
+    lines = [" ".join(t) for t in zip(*cols)]
+    plain, commented = tmp_path / "a.edgelist", tmp_path / "b.edgelist"
+    plain.write_text("\n".join(lines) + "\n\n")
+    commented.write_text("\n".join(lines[:1000] + ["# a comment inside the data"] + lines[1000:]) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # random pairs repeat
+        A, B = sw.read(plain), sw.read(commented)
+    assert _same(A, B)
