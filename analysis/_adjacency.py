@@ -89,9 +89,12 @@ def strip_diagonal(A: sp.csr_array) -> sp.csr_array:
     """The adjacency without self-loops (the input itself when it has none)."""
     if n_self_loops(A) == 0:
         return A
-    B = sp.csr_array(A - sp.diags_array(A.diagonal()).astype(A.dtype))
-    B.eliminate_zeros()
-    B.sort_indices()
+    n = A.shape[0]
+    rows = np.repeat(np.arange(n), np.diff(A.indptr))
+    keep = rows != A.indices
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows[keep], minlength=n))])
+    B = sp.csr_array((A.data[keep], A.indices[keep], indptr), shape=A.shape)
+    B.has_sorted_indices = True
     return B
 
 

@@ -82,15 +82,18 @@ def undirected_state(A: sp.csr_array, what: str) -> UndirectedState:
     )
 
 
-def swap_budget(niter: Any, n_swaps: Any, max_tries: Any, n: int, m: int) -> tuple[int, int]:
-    """Target swaps and attempt bound (networkx/BCT's per-swap budget
-    ``max(1, floor(2m/(n-1)))`` attempts when ``max_tries`` is None)."""
+def swap_budget(
+    niter: Any, n_swaps: Any, max_tries: Any, n: int, m: int, *, per_swap_min: int = 10
+) -> tuple[int, int]:
+    """Target swaps and attempt bound: when ``max_tries`` is None,
+    ``max(per_swap_min, floor(2m/(n-1)))`` attempts per swap (the second
+    term is networkx's and BCT's per-swap budget)."""
     if n_swaps is None:
         target = check_int(niter, "niter", min_val=0) * m
     else:
         target = check_int(n_swaps, "n_swaps", min_val=0)
     if max_tries is None:
-        tries = target * max(1, int(2 * m / max(1, n - 1)))
+        tries = target * max(per_swap_min, int(2 * m / max(1, n - 1)))
         tries = max(tries, 100) if target else 0
     else:
         tries = check_int(max_tries, "max_tries", min_val=1)

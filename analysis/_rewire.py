@@ -113,8 +113,9 @@ def swap_undirected(indptr, adj, eu, ev, pu, pv, n_target, max_tries, state, lat
         done = 0
         while done < goal and tries < max_tries:
             tries += 1
-            e1 = _below(state, m)
-            e2 = _below(state, m)
+            r = _next(state)
+            e1 = np.int64(((r >> np.uint64(32)) * np.uint64(m)) >> np.uint64(32))
+            e2 = np.int64(((r & np.uint64(0xFFFFFFFF)) * np.uint64(m)) >> np.uint64(32))
             if e1 == e2:
                 continue
             r = _next(state)

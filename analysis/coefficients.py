@@ -248,7 +248,7 @@ def omega(
         crs_, lrs_ = ensemble(
             base, nrand, t_r, tries_r, rng, lattice=False, clustering="average", what="omega", tick=tick
         )
-        t_l, tries_l = swap_budget(niter, None, None, n, m)
+        t_l, tries_l = swap_budget(niter, None, None, n, m, per_swap_min=1)
         cls_arr, lls_arr = ensemble(
             base, nrand, t_l, tries_l, rng, lattice=True, clustering="average", what="omega", tick=tick
         )

@@ -65,8 +65,8 @@ def rewire_degree_preserving(
     seed : None, int or numpy.random.Generator
         Randomness; the same seed gives the same graph.
     max_tries : int, optional
-        Bound on swap attempts; default ``target * max(1, floor(2m/(n-1)))``
-        (networkx's and BCT's per-swap attempt budget).
+        Bound on swap attempts; default ``target * max(10, floor(2m/(n-1)))``
+        (the second term is networkx's and BCT's per-swap attempt budget).
 
     Returns
     -------
@@ -177,7 +177,7 @@ def latticize(
     A = pattern(g)
     rng = check_random_state(seed)
     st = undirected_state(A, "latticize")
-    target, tries = swap_budget(niter, None, max_tries, st.n, st.m)
+    target, tries = swap_budget(niter, None, max_tries, st.n, st.m, per_swap_min=1)
     run_undirected(st, target, tries, rng, lattice=True, connected=connected, what="latticize")
     return st.to_csr()
 
