@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-__all__ = ["bernoulli_positions", "sample_distinct", "pair_from_index", "sample_pairs"]
+__all__ = ["bernoulli_positions", "sample_distinct", "pair_from_index"]
 
 
 def bernoulli_positions(rng: np.random.Generator, total: int, p: float) -> np.ndarray:
@@ -59,12 +59,13 @@ def pair_from_index(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Map linear indices of the strict lower triangle to pairs (i, j), i > j.
 
     Index ``t = i (i - 1) / 2 + j`` enumerates all pairs of ``n`` nodes as t
-    runs over ``0 .. n (n - 1) / 2 - 1``, for every n.
+    runs over ``0 .. n (n - 1) / 2 - 1``, for every n.  Valid for ``t < 2**61``
+    (n up to about 2e9).
     """
     t = np.asarray(t, dtype=np.int64)
     i = ((1.0 + np.sqrt(1.0 + 8.0 * t.astype(np.float64))) / 2.0).astype(np.int64)
-    # correct the float estimate (off by one at most below 2**53; loop for safety)
-    while True:
+    # correct the float estimate (off by one at most below 2**53; a few steps beyond)
+    for _ in range(64):
         too_big = i * (i - 1) // 2 > t
         too_small = (i + 1) * i // 2 <= t
         if not (too_big.any() or too_small.any()):
@@ -72,13 +73,3 @@ def pair_from_index(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         i += too_small.astype(np.int64) - too_big.astype(np.int64)
     j = t - i * (i - 1) // 2
     return i, j
-
-
-def sample_pairs(rng: np.random.Generator, n: int, q: float) -> tuple[np.ndarray, np.ndarray]:
-    """Each of the n(n-1)/2 node pairs independently with probability q (G(n, q))."""
-    N = n * (n - 1) // 2
-    if N == 0 or q <= 0.0:
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty
-    m = int(rng.binomial(N, min(q, 1.0)))
-    return pair_from_index(sample_distinct(rng, N, m))

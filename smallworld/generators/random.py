@@ -32,7 +32,7 @@ def erdos_renyi(
     Parameters
     ----------
     n : int
-        Number of nodes, ``n >= 1``.
+        Number of nodes, ``1 <= n < 2**31``.
     m : int, optional
         Number of edges, ``0 <= m <= n (n - 1) / 2``.
     p : float, optional
@@ -68,7 +68,7 @@ def erdos_renyi(
     >>> 4000 < B.nnz // 2 < 6000
     True
     """
-    n = check_int(n, "n", min_val=1)
+    n = check_int(n, "n", min_val=1, max_val=2**31 - 1)
     if (m is None) == (p is None):
         raise ValueError(f"give exactly one of m (edge count) or p (edge probability), got m={m!r}, p={p!r}")
     N = n * (n - 1) // 2
