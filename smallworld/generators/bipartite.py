@@ -144,15 +144,35 @@ def bipartite(
     return mask
 
 
+def _uniform_row_counts(n_rows: int, per_row: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Row counts of a uniformly random ``k``-subset of an ``n_rows x per_row``
+    grid (multivariate hypergeometric)."""
+    population = n_rows * per_row
+    if population < 10**9:  # numpy's limit for the marginals method
+        return rng.multivariate_hypergeometric(np.full(n_rows, per_row, dtype=np.int64), k, method="marginals")
+    # Large grids: draw cells i.i.d. until enough are distinct (their set is a
+    # uniform subset of its size), keep a uniform k-subset of them; for dense
+    # grids do this for the complement.
+    complement = k > population // 2
+    want = population - k if complement else k
+    cells = np.empty(0, dtype=np.int64)
+    while cells.size < want:
+        extra = rng.integers(0, population, size=int(1.05 * (want - cells.size)) + 16)
+        cells = np.sort(np.concatenate([cells, extra]))
+        cells = cells[np.concatenate(([True], cells[1:] != cells[:-1]))]  # (np.unique hashes: 10x slower)
+    if cells.size > want:
+        cells = rng.choice(cells, size=want, replace=False)
+    counts = np.bincount(cells // per_row, minlength=n_rows)
+    return per_row - counts if complement else counts
+
+
 def _fill(
     n_rows: int, n_cols: int, total: int, mode: str, gamma: float, min_degree: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """CSR arrays of an ``n_rows x n_cols`` mask with ``total`` entries."""
     lo = min_degree
     if mode == "er":
-        row_deg = lo + rng.multivariate_hypergeometric(
-            np.full(n_rows, n_cols - lo, dtype=np.int64), total - lo * n_rows, method="marginals"
-        )
+        row_deg = lo + _uniform_row_counts(n_rows, n_cols - lo, total - lo * n_rows, rng)
     else:
         weights = (1.0 - rng.random(n_rows)) ** (-1.0 / (gamma - 1.0))  # Pareto, density ~ x**-gamma
         row_deg = apportion(weights, total, lo, n_cols)
