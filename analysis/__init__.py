@@ -15,10 +15,12 @@ from analysis.nulls import (
 from analysis.paths import PathLength, average_path_length
 from analysis.neurons import NeuronGraph, neuron_graph, relational_graph
 from analysis.powerlaw import PowerLawComparison, PowerLawFit, fit_power_law
+from analysis.report import ScoreReport, score
 
 __all__: list[str] = []
 __all__ += ["fit_power_law", "PowerLawFit", "PowerLawComparison"]
 __all__ += ["neuron_graph", "relational_graph", "NeuronGraph"]
+__all__ += ["score", "ScoreReport"]
 __all__ += [
     "clustering",
     "average_clustering",

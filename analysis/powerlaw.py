@@ -49,7 +49,7 @@ from smallworld._validation import check_bool, check_int, check_random_state, ch
 
 __all__ = ["fit_power_law", "PowerLawFit", "PowerLawComparison"]
 
-ProgressLike = Union[None, bool, Callable[[int], Any]]
+ProgressLike = Union[None, bool, Callable[[int, int], Any]]
 
 _ALTERNATIVES = ("lognormal", "exponential")
 #: Largest CDF table used to sample a discrete power law (beyond it: bisection on zeta).
@@ -193,14 +193,14 @@ def _check_data(degrees: Any, discrete: bool) -> tuple[np.ndarray, int]:
     return pos, int(x.size - pos.size)
 
 
-def _progress(progress: ProgressLike, total: int) -> tuple[Callable[[int], Any] | None, Any]:
+def _progress(progress: ProgressLike, total: int) -> tuple[Callable[[int, int], Any] | None, Any]:
     if progress is None or progress is False:
         return None, None
     if progress is True:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total, desc="power-law bootstrap", leave=False)
-        return bar.update, bar
+        return (lambda done, tot: bar.update(1)), bar
     if callable(progress):
         return progress, None
     raise TypeError(f"progress must be None, a bool or a callable, got {progress!r}")
@@ -233,7 +233,7 @@ def _sampler(alpha: float, xmin: float, n_tail: int) -> tuple[np.ndarray, np.nda
 
 def _bootstrap(
     x: np.ndarray, xmin: float, alpha: float, ks: float, discrete: bool, fixed: bool,
-    n_boot: int, rng: np.random.Generator, tick: Callable[[int], Any] | None,
+    n_boot: int, rng: np.random.Generator, tick: Callable[[int, int], Any] | None,
 ) -> float:
     n = x.size
     body = np.sort(x[x < xmin])
@@ -244,7 +244,7 @@ def _bootstrap(
         body_cat = body_cat.astype(np.int64)
         cdf, guide, z0 = _sampler(alpha, xmin, n_tail)
     worse = 0
-    for _ in range(n_boot):
+    for done in range(1, n_boot + 1):
         m = int(rng.binomial(n, q))
         ub = rng.random(n - m)
         ut = rng.random(m)
@@ -260,7 +260,7 @@ def _bootstrap(
             d = _fit_hist(u, c.astype(np.int64), discrete, xmin if fixed else None)[2]
         worse += d >= ks
         if tick is not None:
-            tick(1)
+            tick(done, n_boot)
     return worse / n_boot
 
 
@@ -297,7 +297,8 @@ def fit_power_law(
         Randomness of the bootstrap; the same seed gives the same result.
     progress : bool or callable, optional
         ``True`` shows a tqdm bar over the bootstrap; a callable is called
-        with ``1`` after each replicate (e.g. ``tqdm_bar.update``).
+        as ``progress(done, total)`` after each replicate (the convention of
+        :func:`analysis.sigma`).
 
     Returns
     -------
