@@ -144,24 +144,32 @@ def bipartite(
     return mask
 
 
+def _uniform_cells(population: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    """A uniformly random ``k``-subset of ``0..population-1``, sorted.
+
+    Cells are drawn i.i.d. until enough are distinct (their set is a uniform
+    subset of its size), then a uniform ``k``-subset of those is kept.  Meant
+    for ``k`` well below ``population``.
+    """
+    cells = np.empty(0, dtype=np.int64)
+    while cells.size < k:
+        extra = rng.integers(0, population, size=int(1.05 * (k - cells.size)) + 16)
+        cells = np.sort(np.concatenate([cells, extra]))
+        cells = cells[np.concatenate(([True], cells[1:] != cells[:-1]))]  # (np.unique hashes: 10x slower)
+    if cells.size > k:
+        cells = np.sort(rng.choice(cells, size=k, replace=False))
+    return cells
+
+
 def _uniform_row_counts(n_rows: int, per_row: int, k: int, rng: np.random.Generator) -> np.ndarray:
     """Row counts of a uniformly random ``k``-subset of an ``n_rows x per_row``
     grid (multivariate hypergeometric)."""
     population = n_rows * per_row
     if population < 10**9:  # numpy's limit for the marginals method
         return rng.multivariate_hypergeometric(np.full(n_rows, per_row, dtype=np.int64), k, method="marginals")
-    # Large grids: draw cells i.i.d. until enough are distinct (their set is a
-    # uniform subset of its size), keep a uniform k-subset of them; for dense
-    # grids do this for the complement.
+    # large grids: count a sampled subset, or its complement for dense grids
     complement = k > population // 2
-    want = population - k if complement else k
-    cells = np.empty(0, dtype=np.int64)
-    while cells.size < want:
-        extra = rng.integers(0, population, size=int(1.05 * (want - cells.size)) + 16)
-        cells = np.sort(np.concatenate([cells, extra]))
-        cells = cells[np.concatenate(([True], cells[1:] != cells[:-1]))]  # (np.unique hashes: 10x slower)
-    if cells.size > want:
-        cells = rng.choice(cells, size=want, replace=False)
+    cells = _uniform_cells(population, population - k if complement else k, rng)
     counts = np.bincount(cells // per_row, minlength=n_rows)
     return per_row - counts if complement else counts
 
@@ -171,6 +179,13 @@ def _fill(
 ) -> tuple[np.ndarray, np.ndarray]:
     """CSR arrays of an ``n_rows x n_cols`` mask with ``total`` entries."""
     lo = min_degree
+    idx_dtype = np.int32 if total < 2**31 - 1 else np.int64
+    if mode == "er" and lo == 0 and n_rows * n_cols >= 10**9 and 2 * total <= n_rows * n_cols:
+        # large sparse grid: the sorted cells are the mask, row-major
+        cells = _uniform_cells(n_rows * n_cols, total, rng)
+        indptr = np.zeros(n_rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(cells // n_cols, minlength=n_rows), out=indptr[1:])
+        return indptr.astype(idx_dtype), (cells % n_cols).astype(idx_dtype)
     if mode == "er":
         row_deg = lo + _uniform_row_counts(n_rows, n_cols - lo, total - lo * n_rows, rng)
     else:
@@ -189,5 +204,4 @@ def _fill(
         pre_cols = np.empty(0, dtype=np.int64)
         pre_indptr = np.zeros(n_rows + 1, dtype=np.int64)
     indptr, indices = fill_rows(row_deg, n_cols, pre_indptr, pre_cols, rng)
-    idx_dtype = np.int32 if total < 2**31 - 1 else np.int64
     return indptr.astype(idx_dtype), indices.astype(idx_dtype, copy=False)

@@ -149,3 +149,11 @@ def test_huge_mask_end_to_end():
     M = bipartite(100_000, 100_000, 1e-4, min_degree=1, seed=0)
     assert_mask(M, 100_000, 100_000, 1_000_000)
     assert (np.diff(M.indptr) >= 1).all()
+
+
+def test_huge_sparse_er_direct_path_is_uniform_in_rows():
+    n = 60_000  # 3.6e9 cells: the direct sampled-cells path
+    M = bipartite(n, n, 5e-5, seed=1)
+    assert_mask(M, n, n, round(5e-5 * n * n))
+    rows = np.diff(M.indptr)
+    assert rows.var() == pytest.approx(rows.mean(), rel=0.1)  # ~binomial with tiny p
