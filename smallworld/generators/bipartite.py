@@ -72,7 +72,8 @@ def bipartite(
     density : float
         Fraction of the ``n_in * n_out`` possible connections, in ``(0, 1]``.
     degree : {"er", "powerlaw_in", "powerlaw_out"}, default "er"
-        How the connections are spread (see above).
+        ``"er"``: uniform; ``"powerlaw_in"``: power-law fan-in (row
+        counts); ``"powerlaw_out"``: power-law fan-out (column counts).
     gamma : float, default 2.5
         Power-law exponent of the degree weights, ``gamma > 1``; ignored for
         ``"er"``.
