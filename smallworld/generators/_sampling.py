@@ -30,7 +30,9 @@ def bernoulli_positions(rng: np.random.Generator, total: int, p: float) -> np.nd
     chunks = []
     last = -1
     while True:
-        pos = last + np.cumsum(rng.geometric(p, size=size), dtype=np.int64)
+        # gaps saturate at 2**63 - 1 for tiny p: clip them so the cumulative sum cannot overflow
+        gaps = np.minimum(rng.geometric(p, size=size), total + 1)
+        pos = last + np.cumsum(gaps, dtype=np.int64)
         if pos[-1] >= total:
             chunks.append(pos[pos < total])
             break

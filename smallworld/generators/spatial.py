@@ -66,30 +66,30 @@ def _truncated_exp(rng: np.random.Generator, size: int, lo: float, width: float)
 def _plan(
     n: int, dim: int, m: int, lam: float, rng: np.random.Generator, pos: np.ndarray
 ) -> tuple[float, float, float]:
-    """Cut-off radius, first key threshold and expected candidate count (minimised)."""
+    """Cut-off radius, log of the first key threshold and expected candidate count (minimised)."""
     N = n * (n - 1) // 2
     # mean weight over pairs: a sample of pairs, with the unbounded-space value as a floor
     s = min(N, 20000)
     a, b = pair_from_index(rng.integers(0, N, size=s, dtype=np.int64))
-    mean_w = max(float(np.exp(-_distances(pos, a, b) / lam).mean()), 0.25 * min(1.0, _SHELL[dim] * lam**dim))
-    tau = 1.3 * m / (N * mean_w) + 1e-300
+    mean_w = max(float(np.exp(-_distances(pos, a, b) / lam).mean()), 0.25 * min(1.0, _SHELL[dim] * lam**dim), 1e-300)
+    log_tau = math.log(1.3 * m) - math.log(N * mean_w)
     diam = math.sqrt(dim)
     radii = np.concatenate([[0.0], lam * np.linspace(0.1, 40.0, 400)])
     radii = radii[radii < diam]
     inside = N * np.minimum(1.0, _BALL[dim] * radii**dim)
-    outside = N * np.minimum(1.0, tau * np.exp(-radii / lam))
+    outside = N * np.exp(np.minimum(log_tau - radii / lam, 0.0))
     cost = inside + outside
     best = int(np.argmin(cost))
     if cost[best] >= N:  # nothing beats enumerating every pair
-        return math.inf, tau, float(N)
-    return float(radii[best]), tau, float(cost[best])
+        return math.inf, log_tau, float(N)
+    return float(radii[best]), log_tau, float(cost[best])
 
 
 def _spatial_edges(n: int, dim: int, m: int, lam: float, rng: np.random.Generator, pos: np.ndarray):
     N = n * (n - 1) // 2
     if m == N:
         return pair_from_index(np.arange(N, dtype=np.int64))
-    r_c, tau, work = _plan(n, dim, m, lam, rng, pos)
+    r_c, log_tau, work = _plan(n, dim, m, lam, rng, pos)
     if max(work, m) > MAX_CANDIDATE_PAIRS:
         raise ValueError(
             f"spatial graph too large: n={n}, length_scale={lam} and {m} edges would need about "
@@ -112,15 +112,20 @@ def _spatial_edges(n: int, dim: int, m: int, lam: float, rng: np.random.Generato
             f"spatial graph too large: n={n}, length_scale={lam} gives {ii.shape[0]} pairs within the "
             f"cut-off (limit {MAX_CANDIDATE_PAIRS}); lower n or the length_scale"
         )
-    key_in = rng.standard_exponential(ii.shape[0]) * np.exp(d_in / lam)
-    # outside pairs: a pair's key E * exp(d / lam) can be below tau only if E < tau * exp(-r_c / lam)
+    # keys on a log scale (log E + d / lam) so that tiny weights cannot overflow
+    with np.errstate(divide="ignore"):
+        key_in = np.log(rng.standard_exponential(ii.shape[0])) + d_in / lam
+    # outside pairs: a pair's key E * exp(d / lam) can be below tau only if E < tau * exp(-r_c / lam),
+    # so the candidates are a binomial thinning of all pairs; raising tau thins again (memoryless E)
     out_t = np.empty(0, dtype=np.int64)
     out_key = np.empty(0)
     a = 0.0
+    every_pair_seen = math.isinf(r_c)
     while True:
-        if not math.isinf(r_c):
-            a_new = tau * math.exp(-r_c / lam)
+        if not every_pair_seen:
+            a_new = math.exp(min(log_tau - r_c / lam, 700.0))
             q = -math.expm1(-(a_new - a))  # P(E < a_new | E >= a)
+            every_pair_seen = q >= 1.0
             cnt = int(rng.binomial(N, q))
             if cnt + out_t.shape[0] + ii.shape[0] > MAX_CANDIDATE_PAIRS:
                 raise ValueError(
@@ -133,12 +138,13 @@ def _spatial_edges(n: int, dim: int, m: int, lam: float, rng: np.random.Generato
             new = (d > r_c) & ~np.isin(t, out_t, assume_unique=True)
             e = _truncated_exp(rng, int(new.sum()), a, a_new - a)
             out_t = np.concatenate([out_t, t[new]])
-            out_key = np.concatenate([out_key, e * np.exp(d[new] / lam)])
+            with np.errstate(divide="ignore"):
+                out_key = np.concatenate([out_key, np.log(e) + d[new] / lam])
             a = a_new
-        n_valid = int((key_in < tau).sum() + (out_key < tau).sum())
-        if n_valid >= m or math.isinf(r_c):
+        n_valid = int((key_in < log_tau).sum() + (out_key < log_tau).sum())
+        if n_valid >= m or every_pair_seen:
             break
-        tau *= max(1.5, 1.3 * m / max(n_valid, 1))
+        log_tau += math.log(max(1.5, 1.3 * m / max(n_valid, 1)))
     oi, oj = pair_from_index(out_t)
     all_i = np.concatenate([ii, oi])
     all_j = np.concatenate([jj, oj])

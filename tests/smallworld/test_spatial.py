@@ -91,8 +91,9 @@ def test_sampler_is_exact_whatever_the_cutoff(plan, monkeypatch):
     pos = np.array([[0.1, 0.1], [0.15, 0.12], [0.5, 0.5], [0.9, 0.2], [0.52, 0.45]])
     lam, n, m = 0.2, 5, 2
     if plan != "dense":
+        # (cut-off radius, first key threshold): the threshold is raised until m keys fall below it
         r_c, tau = {"cutoff": (0.1, 1.0), "all-outside": (0.0, 0.5), "tiny-tau": (0.1, 1e-2)}[plan]
-        monkeypatch.setattr(spatial_mod, "_plan", lambda *a: (r_c, tau, 10.0))
+        monkeypatch.setattr(spatial_mod, "_plan", lambda *a: (r_c, math.log(tau), 10.0))
     i, j = np.tril_indices(n, -1)
     w = np.exp(-np.linalg.norm(pos[i] - pos[j], axis=1) / lam)
     expected = _inclusion_m2(w)
