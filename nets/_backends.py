@@ -24,9 +24,10 @@ Kernels
     The forward keeps ``x^T`` for the backward so no transpose is repeated.
     CPU, float32/float64.
 
-The sparse kernels return a dense ``(out, in)`` weight gradient (``weight`` is
-an ordinary dense Parameter, so every optimizer works) that is zero outside
-the mask; writing it is the one ``O(out * in)`` cost they keep.
+A layer stores either the dense ``(out, in)`` weight (then the sparse kernels
+return a dense gradient that is zero outside the mask, an ``O(out * in)`` write)
+or only the ``nnz`` values on the mask (then every product is ``O(nnz * batch)``
+and the gradient and optimizer step are ``O(nnz)``); see :class:`nets.SparseLinear`.
 
 ``backend="auto"`` (:func:`choose_backend`) uses the measured break-even
 densities :data:`CPU_SPARSE_MAX_DENSITY` / :data:`CUDA_SPARSE_MAX_DENSITY`
@@ -50,8 +51,10 @@ __all__ = [
     "build_structure",
     "choose_backend",
     "check_kernel",
+    "dense_from_values",
     "forward",
     "input_grad",
+    "weight_values_grad",
     "weight_grad",
 ]
 
@@ -198,21 +201,27 @@ def _csr(crow: torch.Tensor, col: torch.Tensor, values: torch.Tensor, size: tupl
         return torch.sparse_csr_tensor(crow, col, values, size=size, check_invariants=False)
 
 
+def dense_from_values(values: torch.Tensor, s: CSRStructure) -> torch.Tensor:
+    """The dense ``(out, in)`` matrix with ``values`` at the mask positions (differentiable)."""
+    flat = torch.zeros(s.shape[0] * s.shape[1], dtype=values.dtype, device=values.device)
+    return flat.index_put((s.flat,), values).view(s.shape)
+
+
 def forward(
-    kernel: str, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, s: CSRStructure | None
+    kernel: str, x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None, s: CSRStructure | None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``y = x W^T + b`` for 2-D ``x``; returns ``(y, saved)`` where ``saved`` is
-    what :func:`weight_grad` needs (``x``, or ``x^T`` for the numba kernel)."""
+    """``y = x W^T + b`` for 2-D ``x``; ``w`` is the dense ``(out, in)`` ``W`` for the
+    dense kernel, its values in CSR order otherwise.  Returns ``(y, saved)`` where
+    ``saved`` is what the weight gradient needs (``x``, or ``x^T`` for numba)."""
     if kernel == "dense":
-        return torch.nn.functional.linear(x, weight, bias), x
-    vals = weight.reshape(-1)[s.flat]
+        return torch.nn.functional.linear(x, w, bias), x
     if kernel == "csr":
-        y = torch.sparse.mm(_csr(s.crow, s.col, vals, s.shape), x.t()).t()
+        y = torch.sparse.mm(_csr(s.crow, s.col, w, s.shape), x.t()).t()
         return (y + bias if bias is not None else y.contiguous()), x
     xt = x.t().contiguous()
     y = torch.empty((x.shape[0], s.shape[0]), dtype=x.dtype)
     b = _np(bias) if bias is not None else np.empty(0, dtype=_np(xt).dtype)
-    _nb_spmm(_np(s.crow), _np(s.col), _np(vals), _np(xt), b, _np(y))
+    _nb_spmm(_np(s.crow), _np(s.col), _np(w.contiguous()), _np(xt), b, _np(y))
     return y, xt
 
 
@@ -233,6 +242,23 @@ def input_grad(
     return gx
 
 
+def weight_values_grad(kernel: str, grad_out: torch.Tensor, saved: torch.Tensor, s: CSRStructure) -> torch.Tensor:
+    """``(g_y^T x)`` at the mask positions only, in CSR order (``nnz`` values).
+
+    The sparse kernels never form the dense product: ``"csr"`` uses
+    ``torch.sparse.sampled_addmm``, ``"numba"`` one dot product per nonzero.
+    """
+    if kernel == "dense":
+        return grad_out.t().mm(saved).reshape(-1)[s.flat]
+    if kernel == "csr":
+        pattern = _csr(s.crow, s.col, torch.zeros(s.nnz, dtype=saved.dtype, device=saved.device), s.shape)
+        return torch.sparse.sampled_addmm(pattern, grad_out.t(), saved, beta=0.0).values()
+    gt = grad_out.t().contiguous()
+    vals = torch.empty(s.nnz, dtype=saved.dtype)
+    _nb_sddmm(_np(s.crow), _np(s.col), _np(gt), _np(saved), _np(vals))
+    return vals
+
+
 def weight_grad(
     kernel: str, grad_out: torch.Tensor, saved: torch.Tensor, s: CSRStructure | None, mask_f: torch.Tensor | None
 ) -> torch.Tensor:
@@ -246,15 +272,11 @@ def weight_grad(
         if mask_f is not None:
             g.mul_(mask_f)
         return g
+    vals = weight_values_grad(kernel, grad_out, saved, s)
     if kernel == "csr":
-        pattern = _csr(s.crow, s.col, torch.zeros(s.nnz, dtype=saved.dtype, device=saved.device), s.shape)
-        vals = torch.sparse.sampled_addmm(pattern, grad_out.t(), saved, beta=0.0).values()
         g = torch.zeros(s.shape[0] * s.shape[1], dtype=saved.dtype, device=saved.device)
         g[s.flat] = vals
         return g.view(s.shape)
-    gt = grad_out.t().contiguous()
-    vals = np.empty(s.nnz, dtype=_np(gt).dtype)
-    _nb_sddmm(_np(s.crow), _np(s.col), _np(gt), _np(saved), vals)
     g = torch.empty(s.shape, dtype=saved.dtype)
-    _nb_scatter_dense(_np(s.crow), _np(s.col), vals, _np(g))
+    _nb_scatter_dense(_np(s.crow), _np(s.col), _np(vals), _np(g))
     return g

@@ -188,12 +188,15 @@ class FeedbackLinearFunction(torch.autograd.Function):
     """``y = x W^T + b`` whose backward sends ``g_y F`` down (``F`` by :class:`Feedback`).
 
     ``FeedbackLinearFunction.apply(x, weight, bias, feedback_weight, plan)`` with
-    ``x`` (batch, in), ``weight`` (out, in), ``bias`` (out,) or None,
-    ``feedback_weight`` ``B`` (out, in) or None (not needed by ``"bp"``/``"usf"``)
-    and a :class:`LinearPlan`.
+    ``x`` (batch, in); ``weight`` either the dense ``(out, in)`` ``W`` or, for a
+    layer that stores only its mask's values, the ``(nnz,)`` values in CSR order
+    (``plan.structure`` then required); ``bias`` (out,) or None;
+    ``feedback_weight`` the dense ``B`` (out, in) or None (not needed by
+    ``"bp"``/``"usf"``); and a :class:`LinearPlan`.
 
-    Gradients: ``g_x = g_y F``, ``g_W = g_y^T x`` on the mask and exactly 0
-    elsewhere, ``g_b = sum_batch g_y``.  Not twice differentiable.
+    Gradients: ``g_x = g_y F``; for ``weight`` ``g_y^T x`` on the mask (dense
+    ``W``: exactly 0 elsewhere; values: the ``nnz`` entries); ``g_b = sum_batch g_y``.
+    Not twice differentiable.
 
     Examples
     --------
@@ -214,29 +217,38 @@ class FeedbackLinearFunction(torch.autograd.Function):
         feedback_weight: torch.Tensor | None,
         plan: LinearPlan,
     ) -> torch.Tensor:
+        s = plan.structure
         ctx.plan = plan
         ctx.has_bias = bias is not None
-        y, saved = K.forward(plan.kernel, x, weight, bias, plan.structure)
-        ctx.save_for_backward(saved, weight, feedback_weight)
+        ctx.values = weight.dim() == 1
+        if plan.kernel == "dense":
+            w = K.dense_from_values(weight, s) if ctx.values else weight
+        else:
+            w = weight if ctx.values else weight.reshape(-1)[s.flat]
+        y, saved = K.forward(plan.kernel, x, w, bias, s)
+        ctx.save_for_backward(saved, w, feedback_weight)
         return y
 
     @staticmethod
     @once_differentiable
     def backward(ctx: Any, grad_out: torch.Tensor) -> tuple:  # type: ignore[override]
-        saved, weight, fb = ctx.saved_tensors
+        saved, w, fb = ctx.saved_tensors
         plan: LinearPlan = ctx.plan
         s = plan.structure
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
-            if plan.kernel == "dense" or (plan.mode is Feedback.FA and plan.dense_feedback):
-                dense_fb = feedback_matrix(plan.mode, weight, fb, plan.nnz)
-                gx = K.input_grad("dense", grad_out, dense_fb, None)
+            if plan.kernel == "dense":
+                gx = K.input_grad("dense", grad_out, feedback_matrix(plan.mode, w, fb, plan.nnz), None)
+            elif plan.mode is Feedback.FA and plan.dense_feedback:
+                gx = K.input_grad("dense", grad_out, fb, None)
             else:
-                w = weight.reshape(-1)[s.flat]
                 b = fb.reshape(-1)[s.flat] if fb is not None else None
                 gx = K.input_grad(plan.kernel, grad_out, feedback_matrix(plan.mode, w, b, s.nnz), s)
         if ctx.needs_input_grad[1]:
-            gw = K.weight_grad(plan.kernel, grad_out, saved, s, plan.mask_f)
+            if ctx.values:
+                gw = K.weight_values_grad(plan.kernel, grad_out, saved, s)
+            else:
+                gw = K.weight_grad(plan.kernel, grad_out, saved, s, plan.mask_f)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             gb = grad_out.sum(0)
         return gx, gw, gb, None, None

@@ -133,6 +133,7 @@ class SparseLinear(nn.Module):
         feedback: FeedbackLike = "bp",
         *,
         dense_feedback: bool = False,
+        sparse_storage: bool | None = None,
         device: Any = None,
         dtype: torch.dtype | None = None,
         seed: TorchSeedLike = None,
@@ -149,15 +150,80 @@ class SparseLinear(nn.Module):
         self._seed = seed_int(seed)
         m = _coerce_mask(mask, self.out_features, self.in_features, dev)
         self.register_buffer("mask", m)
-        self.weight = nn.Parameter(torch.empty((self.out_features, self.in_features), device=dev, dtype=dtype))
+        self._cache: dict[str, Any] = {}
+        if sparse_storage is None:
+            eff = dtype if dtype is not None else torch.get_default_dtype()
+            kernel = self.backend if self.backend != "auto" else K.choose_backend(self.density, dev, eff)
+            sparse_storage = kernel != "dense"
+        if check_bool(sparse_storage, "sparse_storage"):
+            self.weight_values = nn.Parameter(torch.empty(self.nnz, device=dev, dtype=dtype))
+        else:
+            self.weight = nn.Parameter(torch.empty((self.out_features, self.in_features), device=dev, dtype=dtype))
         if bias:
             self.bias = nn.Parameter(torch.empty(self.out_features, device=dev, dtype=dtype))
         else:
             self.register_parameter("bias", None)
-        self.register_buffer("feedback_weight", torch.empty_like(self.weight.data))
-        self._cache: dict[str, Any] = {}
+        p = self._param()
+        self.register_buffer(
+            "feedback_weight", torch.empty((self.out_features, self.in_features), device=p.device, dtype=p.dtype)
+        )
         _warn_dead(m)
         self.reset_parameters()
+
+    # --------------------------------------------------------------- storage
+
+    def _param(self) -> nn.Parameter:
+        p = self._parameters.get("weight")
+        return p if p is not None else self._parameters["weight_values"]
+
+    @property
+    def sparse_storage(self) -> bool:
+        """True if only the mask's values are stored (Parameter ``weight_values``)."""
+        return "weight_values" in self._parameters
+
+    @property
+    def weight(self) -> torch.Tensor:  # type: ignore[override]
+        """The ``(out, in)`` weight: the Parameter itself, or (sparse storage) a
+        dense tensor built from ``weight_values`` (differentiable, a new tensor
+        at each access)."""
+        params = self.__dict__.get("_parameters", {})
+        p = params.get("weight")
+        if p is not None:
+            return p
+        v = params.get("weight_values")
+        if v is None:
+            raise AttributeError("weight")
+        return K.dense_from_values(v, self._structure())
+
+    def dense_weight_grad(self) -> torch.Tensor | None:
+        """The weight gradient as an ``(out, in)`` tensor (zero outside the mask), or None."""
+        p = self._param()
+        if p.grad is None or not self.sparse_storage:
+            return p.grad
+        return K.dense_from_values(p.grad, self._structure())
+
+    def _structure(self) -> K.CSRStructure:
+        return self._cached("csr", self._mask_key(), lambda: K.build_structure(self.mask))
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: Any) -> None:
+        # accept a checkpoint of either storage: convert weight <-> weight_values through its mask
+        mask = state_dict.get(prefix + "mask")
+        wk, vk = prefix + "weight", prefix + "weight_values"
+        if mask is not None:
+            sel = torch.nonzero(mask.reshape(-1), as_tuple=False).reshape(-1)
+            if self.sparse_storage and wk in state_dict and vk not in state_dict:
+                w = state_dict.pop(wk)
+                state_dict[vk] = w.reshape(-1)[sel.to(w.device)]
+            if self.sparse_storage and sel.numel() != self.weight_values.numel() and mask.shape == self.mask.shape:
+                # another mask with another nnz: the values Parameter is re-created (build optimizers after loading)
+                p = self.weight_values
+                self.weight_values = nn.Parameter(torch.empty(sel.numel(), device=p.device, dtype=p.dtype))
+            elif not self.sparse_storage and vk in state_dict and wk not in state_dict:
+                v = state_dict.pop(vk)
+                state_dict[wk] = torch.zeros(mask.shape, dtype=v.dtype, device=v.device).reshape(-1).index_put(
+                    (sel.to(v.device),), v
+                ).view(mask.shape)
+        super()._load_from_state_dict(state_dict, prefix, *args)
 
     # ------------------------------------------------------------------ init
 
@@ -174,10 +240,14 @@ class SparseLinear(nn.Module):
         g = torch_generator(self._seed)
         bound = self._row_bound()
         mask_cpu = self.mask.cpu()
-        w = (torch.rand(self.weight.shape, generator=g, dtype=torch.float64) * 2 - 1) * bound[:, None]
+        shape = (self.out_features, self.in_features)
+        w = (torch.rand(shape, generator=g, dtype=torch.float64) * 2 - 1) * bound[:, None]
         w.mul_(mask_cpu)
         with torch.no_grad():
-            self.weight.copy_(w)
+            if self.sparse_storage:
+                self.weight_values.copy_(w.reshape(-1)[self._structure().flat.cpu()])
+            else:
+                self.weight.copy_(w)
             if self.bias is not None:
                 self.bias.copy_((torch.rand(self.out_features, generator=g, dtype=torch.float64) * 2 - 1) * bound)
         self._draw_feedback(self._feedback_seed())
@@ -187,7 +257,7 @@ class SparseLinear(nn.Module):
 
     def _draw_feedback(self, seed: TorchSeedLike) -> None:
         g = torch_generator(seed)
-        b = torch.rand(self.weight.shape, generator=g, dtype=torch.float64) * 2 - 1
+        b = torch.rand((self.out_features, self.in_features), generator=g, dtype=torch.float64) * 2 - 1
         if self.dense_feedback:
             b.mul_(1.0 / math.sqrt(self.in_features))
         else:
@@ -220,19 +290,26 @@ class SparseLinear(nn.Module):
     def set_mask(self, mask: Any) -> SparseLinear:
         """Replace the mask (same shape); weights and ``B`` outside it become 0.
 
-        Newly connected positions start at weight 0.  Returns the layer.
+        Newly connected positions start at weight 0.  Returns the layer.  With
+        sparse storage ``weight_values`` becomes a new Parameter (its length is
+        the new ``nnz``): build the optimizer after this call.
         """
         m = _coerce_mask(mask, self.out_features, self.in_features, self.mask.device)
         _warn_dead(m)
         with torch.no_grad():
+            old = self.weight.detach().clone() if self.sparse_storage else None
             self.mask.copy_(m)
+            if old is not None:
+                self.weight_values = nn.Parameter(old.reshape(-1)[self._structure().flat])
             self.apply_mask()
         return self
 
     @torch.no_grad()
     def apply_mask(self) -> None:
-        """Zero ``weight`` (and a masked ``B``) outside the mask, after manual edits."""
-        self.weight.mul_(self.mask)
+        """Zero ``weight`` (and a masked ``B``) outside the mask, after manual edits
+        (a no-op for the weight under sparse storage: it has no entries there)."""
+        if not self.sparse_storage:
+            self.weight.mul_(self.mask)
         if not self.dense_feedback:
             self.feedback_weight.mul_(self.mask)
 
@@ -263,19 +340,20 @@ class SparseLinear(nn.Module):
         """The kernel (``"dense"``, ``"csr"`` or ``"numba"``) a forward pass on ``device`` runs."""
         if self.backend != "auto":
             return self.backend
-        dev = self.weight.device if device is None else torch.device(device)
-        return K.choose_backend(self.density, dev, self.weight.dtype if dtype is None else dtype)
+        p = self._param()
+        dev = p.device if device is None else torch.device(device)
+        return K.choose_backend(self.density, dev, p.dtype if dtype is None else dtype)
 
     def _plan(self) -> LinearPlan:
         kernel = self.resolved_backend()
-        K.check_kernel(kernel, self.weight.device, self.weight.dtype)
-        key = self._mask_key() + (self.weight.dtype,)
+        p = self._param()
+        K.check_kernel(kernel, p.device, p.dtype)
         full = self.nnz == self.mask.numel()
         mask_f = structure = None
-        if kernel != "dense":
-            structure = self._cached("csr", key, lambda: K.build_structure(self.mask))
+        if kernel != "dense" or self.sparse_storage:
+            structure = self._structure()
         elif not full:
-            mask_f = self._cached("mask_f", key, lambda: self.mask.to(self.weight.dtype))
+            mask_f = self._cached("mask_f", self._mask_key() + (p.dtype,), lambda: self.mask.to(p.dtype))
         return LinearPlan(self.feedback, kernel, None if full else self.nnz, mask_f, structure, self.dense_feedback)
 
     # --------------------------------------------------------------- forward
@@ -287,17 +365,18 @@ class SparseLinear(nn.Module):
             raise ValueError(
                 f"input must have shape (*, in_features={self.in_features}), got shape {tuple(input.shape)}"
             )
-        if input.dtype != self.weight.dtype:
+        p = self._param()
+        if input.dtype != p.dtype:
             raise TypeError(
-                f"input dtype {input.dtype} does not match the layer's dtype {self.weight.dtype}; "
+                f"input dtype {input.dtype} does not match the layer's dtype {p.dtype}; "
                 "convert one of them (e.g. layer.to(input.dtype))"
             )
         plan = self._plan()
-        if plan.kernel == "dense" and plan.nnz is None and plan.mode is Feedback.BP:
-            return nn.functional.linear(input, self.weight, self.bias)
+        if plan.kernel == "dense" and plan.nnz is None and plan.mode is Feedback.BP and not self.sparse_storage:
+            return nn.functional.linear(input, p, self.bias)
         x2 = input.reshape(-1, self.in_features)
         fb = self.feedback_weight if plan.mode.needs_random_matrix else None
-        y = FeedbackLinearFunction.apply(x2, self.weight, self.bias, fb, plan)
+        y = FeedbackLinearFunction.apply(x2, p, self.bias, fb, plan)
         return y.reshape(*input.shape[:-1], self.out_features)
 
     def effective_feedback(self) -> torch.Tensor:
@@ -312,6 +391,7 @@ class SparseLinear(nn.Module):
             f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}, "
             f"density={self.density:.4g}, backend={self.backend}, feedback={self.feedback.value}"
             + (", dense_feedback=True" if self.dense_feedback else "")
+            + (", sparse_storage=True" if self.sparse_storage else "")
         )
 
 

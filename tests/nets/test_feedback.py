@@ -44,17 +44,20 @@ def _expected_matrix(mode, layer):
 @pytest.mark.parametrize("mode", ["bp", "fa", "usf", "frsf"])
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("density", [1.0, 0.2])
-def test_input_gradient_is_grad_out_times_feedback_matrix(device, mode, backend, density):
+@pytest.mark.parametrize("storage", [False, True], ids=["dense-storage", "sparse-storage"])
+def test_input_gradient_is_grad_out_times_feedback_matrix(device, mode, backend, density, storage):
     if backend == "numba" and device != "cpu":
         pytest.skip("numba kernel is CPU-only")
     m = _mask(13, 21, density)
-    layer = SparseLinear(21, 13, m, backend=backend, feedback=mode, seed=2, dtype=torch.float64, device=device)
+    layer = SparseLinear(
+        21, 13, m, backend=backend, feedback=mode, seed=2, dtype=torch.float64, device=device, sparse_storage=storage
+    )
     x, g, gx = _run(layer, device)
     F = _expected_matrix(mode, layer)
     torch.testing.assert_close(gx, g @ F, rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(layer.effective_feedback().cpu(), F)
     # the weight gradient is the usual masked g^T x in every mode
-    torch.testing.assert_close(layer.weight.grad.cpu(), (g.T @ x) * m, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(layer.dense_weight_grad().cpu(), (g.T @ x) * m, rtol=1e-12, atol=1e-12)
     if mode != "bp":
         assert not torch.allclose(gx, g @ layer.weight.detach().cpu())
 

@@ -34,16 +34,18 @@ def _reference(x, W, b, g):
     return y, g @ W, g.T @ x, g.sum(0)
 
 
+@pytest.mark.parametrize("storage", [False, True], ids=["dense-storage", "sparse-storage"])
 @pytest.mark.parametrize("density", [1.0, 0.3, 0.02])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_backends_agree_with_hand_computation(device, density, dtype):
+def test_backends_agree_with_hand_computation(device, density, dtype, storage):
     m = _mask(23, 31, density)
     gen = torch.Generator().manual_seed(1)
     x0 = torch.randn(2, 5, 31, generator=gen, dtype=dtype)
     g = torch.randn(2, 5, 23, generator=gen, dtype=dtype)
     tol = dict(rtol=1e-5, atol=1e-5) if dtype == torch.float32 else dict(rtol=1e-12, atol=1e-12)
     for backend in _backends_for(device):
-        layer = SparseLinear(31, 23, m, backend=backend, seed=3, dtype=dtype, device=device)
+        layer = SparseLinear(31, 23, m, backend=backend, seed=3, dtype=dtype, device=device, sparse_storage=storage)
+        assert layer.sparse_storage is storage
         x = x0.clone().to(device).requires_grad_()
         y = layer(x)
         y.backward(g.to(device))
@@ -52,9 +54,9 @@ def test_backends_agree_with_hand_computation(device, density, dtype):
         assert y.shape == (2, 5, 23)
         torch.testing.assert_close(y.detach().cpu().reshape(-1, 23), ry, **tol)
         torch.testing.assert_close(x.grad.cpu().reshape(-1, 31), rgx, **tol)
-        torch.testing.assert_close(layer.weight.grad.cpu(), rgw * m, **tol)
+        torch.testing.assert_close(layer.dense_weight_grad().cpu(), rgw * m, **tol)
         torch.testing.assert_close(layer.bias.grad.cpu(), rgb, **tol)
-        assert torch.count_nonzero(layer.weight.grad.cpu()[~m]) == 0, backend
+        assert torch.count_nonzero(layer.dense_weight_grad().cpu()[~m]) == 0, backend
 
 
 def test_full_mask_bp_matches_nn_linear_exactly():
@@ -68,7 +70,7 @@ def test_full_mask_bp_matches_nn_linear_exactly():
     ref(x1).square().sum().backward()
     layer(x2).square().sum().backward()
     assert torch.equal(x1.grad, x2.grad)
-    assert torch.equal(ref.weight.grad, layer.weight.grad)
+    assert torch.equal(ref.weight.grad, layer.dense_weight_grad())
     assert torch.equal(ref.bias.grad, layer.bias.grad)
 
 
@@ -209,7 +211,26 @@ def test_state_dict_round_trip_and_new_mask_is_used(backend):
     b.load_state_dict(a.state_dict())
     assert torch.equal(b.mask, a.mask)
     torch.testing.assert_close(b(x), a(x))
-    assert set(a.state_dict()) == {"weight", "bias", "mask", "feedback_weight"}
+    w_key = "weight_values" if a.sparse_storage else "weight"
+    assert set(a.state_dict()) == {w_key, "bias", "mask", "feedback_weight"}
+
+
+def test_storages_load_each_others_checkpoints_and_sparse_storage_has_nnz_parameters():
+    m = _mask(9, 12, 0.1)
+    dense = SparseLinear(12, 9, m, backend="numba", sparse_storage=False, seed=0)
+    sparse = SparseLinear(12, 9, m, backend="numba", sparse_storage=True, seed=1)
+    assert sparse.weight_values.shape == (int(m.sum()),) and "sparse_storage=True" in repr(sparse)
+    assert [n for n, _ in sparse.named_parameters()] == ["weight_values", "bias"]
+    x = torch.randn(3, 12)
+    sparse.load_state_dict(dense.state_dict())
+    torch.testing.assert_close(sparse(x), dense(x))
+    assert torch.equal(sparse.weight, dense.weight.detach())
+    dense2 = SparseLinear(12, 9, backend="dense", sparse_storage=False, seed=2)
+    dense2.load_state_dict(sparse.state_dict())
+    torch.testing.assert_close(dense2(x), dense(x))
+    # auto chooses the storage with the kernel
+    assert SparseLinear(100, 100, _mask(100, 100, 0.01), seed=0).sparse_storage
+    assert not SparseLinear(100, 100, _mask(100, 100, 0.5), seed=0).sparse_storage
 
 
 def test_to_double_and_bias_false():
