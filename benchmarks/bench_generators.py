@@ -151,6 +151,52 @@ def _register_scale_free() -> None:
     register(bpl, "smallworld", lambda n, s: sw.bipartite(n, n, 10 / n, degree="powerlaw_in", seed=s), ours=True)
 
 
+def _register_small_world() -> None:
+    """WS family, Erdős–Rényi and spatial rows (smallworld.generators.lattice, .random, .spatial).
+
+    Parameters: k = 10 (mean degree 10), p = 0.1; ER with m = 5 n (mean degree 10) or p = 10 / (n - 1).
+    The networkx + to_scipy_sparse_array row shows what conversion to the canonical type adds.
+    """
+    import igraph as ig
+    import networkit as nk
+
+    import smallworld as sw
+
+    k, p = 10, 0.1
+    nk.setNumberOfThreads(1)
+
+    ws = f"WS (k={k}, p={p})"
+    register(ws, "smallworld", lambda n, s: sw.watts_strogatz(n, k, p, seed=s), ours=True)
+    register(ws, "networkx", lambda n, s: nx.watts_strogatz_graph(n, k, p, seed=s), max_n=100_000)
+    register(
+        ws,
+        "networkx + to_scipy_sparse_array",
+        lambda n, s: nx.to_scipy_sparse_array(nx.watts_strogatz_graph(n, k, p, seed=s)),
+        max_n=100_000,
+    )
+    register(ws, "igraph", lambda n, s: ig.Graph.Watts_Strogatz(1, n, k // 2, p))
+    register(ws, "networkit", lambda n, s: nk.generators.WattsStrogatzGenerator(n, k // 2, p).generate())
+
+    nws = f"Newman–Watts (k={k}, p={p})"
+    register(nws, "smallworld", lambda n, s: sw.newman_watts_strogatz(n, k, p, seed=s), ours=True)
+    register(nws, "networkx", lambda n, s: nx.newman_watts_strogatz_graph(n, k, p, seed=s), max_n=100_000)
+
+    gnm = "ER G(n, m), m = 5 n"
+    register(gnm, "smallworld", lambda n, s: sw.erdos_renyi(n, m=5 * n, seed=s), ours=True)
+    register(gnm, "networkx gnm_random_graph", lambda n, s: nx.gnm_random_graph(n, 5 * n, seed=s), max_n=100_000)
+    register(gnm, "igraph", lambda n, s: ig.Graph.Erdos_Renyi(n, m=5 * n))
+
+    gnp = "ER G(n, p), p = 10 / (n - 1)"
+    register(gnp, "smallworld", lambda n, s: sw.erdos_renyi(n, p=10 / (n - 1), seed=s), ours=True)
+    register(gnp, "networkx fast_gnp_random_graph", lambda n, s: nx.fast_gnp_random_graph(n, 10 / (n - 1), seed=s), max_n=100_000)
+    register(gnp, "igraph", lambda n, s: ig.Graph.Erdos_Renyi(n, p=10 / (n - 1)))
+    register(gnp, "networkit", lambda n, s: nk.generators.ErdosRenyiGenerator(n, 10 / (n - 1)).generate())
+
+    spa = "spatial 2-D (mean degree 10, length_scale 0.3)"
+    # refused above n = 1e5 at this length scale (too many candidate pairs): no peer has this model
+    register(spa, "smallworld", lambda n, s: sw.spatial(n, mean_degree=10, length_scale=0.3, seed=s), ours=True, max_n=100_000)
+
+
 def sp_random(*args: Any, **kwargs: Any) -> Any:
     import scipy.sparse as sp
 
@@ -161,6 +207,7 @@ def sp_random(*args: Any, **kwargs: Any) -> Any:
         return sp.random(*args, **kwargs)
 
 
+_register_small_world()
 _register_scale_free()
 
 
