@@ -140,15 +140,14 @@ def _check_model(model: nn.Module, ds: Dataset) -> None:
     params = list(model.parameters())
     if not params:
         raise ValueError(f"model {type(model).__name__} has no parameters to train")
-    layers = getattr(model, "layers", None)
-    if layers is not None and len(layers) > 0 and hasattr(layers[0], "in_features"):
-        n_in, n_out = int(layers[0].in_features), int(layers[-1].out_features)
-        if n_in != ds.n_features:
-            raise ValueError(
-                f"the model takes {n_in} input features but data set {ds.name!r} has {ds.n_features}"
-            )
-        if n_out < ds.n_classes:
-            raise ValueError(f"the model has {n_out} outputs but data set {ds.name!r} has {ds.n_classes} classes")
+    n_in, n_out = getattr(model, "n_inputs", None), getattr(model, "n_outputs", None)  # WiredNet
+    sizes = getattr(model, "sizes", None)  # SparseMLP
+    if n_in is None and isinstance(sizes, (list, tuple)) and len(sizes) >= 2:
+        n_in, n_out = int(sizes[0]), int(sizes[-1])
+    if n_in is not None and int(n_in) != ds.n_features:
+        raise ValueError(f"the model takes {n_in} input features but data set {ds.name!r} has {ds.n_features}")
+    if n_out is not None and int(n_out) < ds.n_classes:
+        raise ValueError(f"the model has {n_out} outputs but data set {ds.name!r} has {ds.n_classes} classes")
 
 
 def train(

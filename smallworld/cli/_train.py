@@ -13,6 +13,7 @@ a learning rule, and print a results table.
   smallworld train --wiring ws --density 0.25 --rule predsim --data digits \\
       --hidden 64,64 --epochs 30 --seed 0 --out runs/ws-predsim
 
+The graph wires the hidden layers (--sparse-output wires the output layer too).
 With --out, a checkpoint is written atomically after every epoch and results.json
 at the end; --resume continues an interrupted run to the same final result.
 Rules: bp, fa, usf, frsf, dfa, pred, sim, predsim, pred-bio, sim-bio, predsim-bio,
@@ -38,6 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wiring", default="ws", metavar="GRAPH", help=f"mask family: {', '.join(WIRINGS)} (default ws)")
     parser.add_argument("--density", type=float, default=0.25, help="fraction of connections per layer (default 0.25)")
     parser.add_argument("--p", type=float, default=0.1, help="rewiring probability of ws/ws_flex (default 0.1)")
+    parser.add_argument(
+        "--sparse-output", action="store_true",
+        help="wire the output layer too (default: hidden layers wired, output layer dense)",
+    )  # fmt: skip
     parser.add_argument("--rule", default="bp", help="learning rule (default bp)")
     parser.add_argument("--data", default="digits", help="digits, mnist1d, fashion-mnist or an IDX folder (default digits)")
     parser.add_argument("--hidden", type=_hidden, default=[64, 64], metavar="W1,W2,...", help="hidden widths (default 64,64)")
@@ -100,7 +105,14 @@ def run(args: Any) -> int:
         torch.set_num_threads(check_int(args.threads, "--threads", min_val=1))
     data = load_dataset(args.data, seed=args.seed)
     sizes = [data.n_features, *args.hidden, data.n_classes]
-    masks = layered_masks(sizes, args.wiring, args.density, p=args.p, seed=args.seed)
+    # The graph wires the hidden layers; the output layer is dense unless --sparse-output (with a
+    # sparse readout each class sees only density x width units, which starves the local rules).
+    if args.sparse_output:
+        masks = layered_masks(sizes, args.wiring, args.density, p=args.p, seed=args.seed)
+    elif len(sizes) > 2:
+        masks = [*layered_masks(sizes[:-1], args.wiring, args.density, p=args.p, seed=args.seed), None]
+    else:
+        masks = [None]
     model = SparseMLP(sizes, masks=masks, seed=args.seed, device=device)
     print(
         f"smallworld train: {'-'.join(map(str, sizes))} MLP, wiring={args.wiring} density={args.density:g}, "
@@ -113,12 +125,12 @@ def run(args: Any) -> int:
         progress=not args.no_progress, dense_feedback=args.dense_feedback,
     )  # fmt: skip
     print(_table(result.history))
-    densities = [float(m.nnz) / (m.shape[0] * m.shape[1]) for m in masks]
+    densities = [layer.density for layer in model.layers]
     print(f"final test accuracy {result.final_test_accuracy:.4f} (rule {rule.value}, wiring {args.wiring}, seed {args.seed})")
     if args.out is not None:
         summary = result.to_dict()
         summary["model"] = {"sizes": sizes, "wiring": args.wiring, "density": args.density, "p": args.p,
-                            "mask_densities": densities}  # fmt: skip
+                            "sparse_output": args.sparse_output, "mask_densities": densities}  # fmt: skip
         write_json(f"{args.out}/{RESULTS_NAME}", summary)
         print(f"results written to {args.out}/{RESULTS_NAME}")
     return 0

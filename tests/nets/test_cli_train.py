@@ -30,8 +30,17 @@ def test_train_writes_results_and_prints_a_table(tmp_path, capsys):
     res = json.loads((out / "results.json").read_text())
     assert res["rule"] == "predsim" and res["epochs"] == 2 and len(res["history"]) == 2
     assert res["model"]["sizes"] == [64, 32, 10] and res["model"]["wiring"] == "ws"
-    assert all(0 < d <= 1 for d in res["model"]["mask_densities"])
+    densities = res["model"]["mask_densities"]
+    assert 0.2 < densities[0] < 0.3 and densities[1] == 1.0  # wired hidden layer, dense readout
     assert (out / "checkpoint.pt").is_file()
+
+
+def test_sparse_output_wires_the_readout(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main([*BASE, "--wiring", "er", "--density", "0.5", "--sparse-output", "--out", str(out)]) == 0
+    capsys.readouterr()
+    densities = json.loads((out / "results.json").read_text())["model"]["mask_densities"]
+    assert densities == [0.5, 0.5]
 
 
 def test_resume_continues_to_the_same_result(tmp_path, capsys):

@@ -141,3 +141,14 @@ def test_feedback_rules_need_feedback_layers():
     learner = apply_rule(torch.nn.Sequential(torch.nn.Linear(4, 3)), "bp", seed=0)
     loss, _ = learner.step(torch.randn(5, 4), torch.randint(0, 3, (5,)))
     assert bool(torch.isfinite(loss))
+
+
+@pytest.mark.parametrize("rule", ["dfa", "predsim", "readout-only"])
+def test_block_rules_refuse_a_wired_dag(rule):
+    import networkx as nx
+
+    from nets.models import WiredNet
+
+    net = WiredNet(nx.gnm_random_graph(30, 120, seed=0), inputs=6, outputs=3, seed=0)
+    with pytest.raises(TypeError, match="needs a layered MLP.*use bp, fa, usf or frsf"):
+        apply_rule(net, rule)

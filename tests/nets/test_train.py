@@ -166,3 +166,21 @@ def test_bad_arguments(kwargs, exc, match, digits):
 
 def test_no_epoch_result_is_nan():
     assert math.isnan(TrainResult("bp").final_test_accuracy)
+
+
+@pytest.mark.parametrize("rule", ["bp", "fa"])
+def test_wired_dag_trains_with_layerwise_feedback(rule, digits):
+    import warnings
+
+    import networkx as nx
+
+    from nets.models import WiredNet
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # neurons without inputs in a random DAG
+        net = WiredNet(nx.gnm_random_graph(120, 1200, seed=0), inputs=64, outputs=10, backend="dense", seed=0)
+    res = train(net, rule, digits, epochs=2, lr=3e-3, seed=0, progress=False)
+    assert res.final_test_accuracy > 0.3  # chance is 0.1
+    small = (torch.zeros(4, 40), torch.tensor([0, 1, 0, 1]), torch.zeros(2, 40), torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match="takes 64 input features but data set 'arrays' has 40"):
+        train(net, rule, small, epochs=1, progress=False)
