@@ -108,7 +108,8 @@ def test_masked_layer_uses_its_mask_not_its_weight():
 
 
 def test_sparse_linear_from_nets():
-    nets_layers = pytest.importorskip("nets.layers")
+    import nets.layers as nets_layers
+
     rng = np.random.default_rng(0)
     m1, m2 = rng.random((8, 10)) < 0.5, rng.random((4, 8)) < 0.5
     with pytest.warns(UserWarning) if (~m1.any(0)).any() or (~m2.any(0)).any() else _null():
@@ -242,3 +243,17 @@ def test_relational_graph_any_vs_majority():
 def test_relational_graph_bad_input(x, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         relational_graph(x, **kwargs)
+
+
+def test_nets_sparse_mlp_protocol_matches_module_inspection():
+    import nets.models as models
+    import nets.wiring as wiring
+
+    sizes = [12, 8, 6, 3]
+    net = models.SparseMLP(sizes, wiring.layered_masks(sizes, "er", 0.5, seed=1), seed=0)
+    via_protocol = neuron_graph(net)
+    via_modules = neuron_graph(nn.Sequential(*net.layers))
+    assert (via_protocol.adjacency != via_modules.adjacency).nnz == 0
+    assert via_protocol.layer_sizes == tuple(sizes) == via_modules.layer_sizes
+    assert np.array_equal(via_protocol.inputs, via_modules.inputs)
+    assert np.array_equal(via_protocol.outputs, via_modules.outputs)
