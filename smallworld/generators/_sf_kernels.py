@@ -20,8 +20,14 @@ bias below 2**-21 for every ``k < 2**32``.
 
 Holme–Kim needs a uniformly random neighbour of a node of the growing graph.
 For that it keeps growable adjacency lists in one pool (``start``, ``deg``,
-``cap`` per node; a full list moves to the end of the pool with twice the
-capacity), which makes the triad step O(1) amortised.
+``cap`` per node, packed in one row of ``meta``; a full list moves to the end
+of the pool with twice the capacity), which makes the triad step O(1)
+amortised; at the end the pool is compacted into the CSR arrays directly.
+
+Each new node's targets are written sorted, so a CSR row is the node's birth
+targets (all smaller) followed by later arrivals in increasing order: rows
+come out sorted and :func:`ends_to_csr` needs no sort (it checks, and sorts
+only the seed graph's rows).
 """
 
 from __future__ import annotations

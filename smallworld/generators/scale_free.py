@@ -15,7 +15,6 @@ References
 
 from __future__ import annotations
 
-import numpy as np
 import scipy.sparse as sp
 
 from smallworld._validation import SeedLike, check_int, check_probability, check_random_state
