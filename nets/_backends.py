@@ -141,24 +141,38 @@ def check_kernel(kernel: str, device: torch.device, dtype: torch.dtype) -> None:
 # ---------------------------------------------------------------- numba kernels
 
 
+_ROWS = 16  # rows accumulated together before one transposed write (measured: 16-32 best)
+
+
 @nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)
 def _nb_spmm(crow, col, vals, xt, bias, out):  # pragma: no cover - compiled
-    """out[:, i] = bias[i] + sum_k vals[k] * xt[col[k], :] for each row i (xt: in x batch)."""
+    """out[:, i] = bias[i] + sum_k vals[k] * xt[col[k], :] for each row i (xt: in x batch).
+
+    Rows are processed in blocks of ``_ROWS``: each accumulates contiguous
+    batch vectors, then the block is written into the row-major ``out`` at once
+    (a column-at-a-time strided write costs ~40% more).
+    """
     n_rows = crow.shape[0] - 1
     nb_ = xt.shape[1]
-    for i in nb.prange(n_rows):
-        acc = np.zeros(nb_, dtype=xt.dtype)
-        for k in range(crow[i], crow[i + 1]):
-            v = vals[k]
-            r = xt[col[k]]
-            for b in range(nb_):
-                acc[b] += v * r[b]
-        if bias.shape[0]:
-            bi = bias[i]
-            for b in range(nb_):
-                acc[b] += bi
+    n_blocks = (n_rows + _ROWS - 1) // _ROWS
+    for blk in nb.prange(n_blocks):
+        i0 = blk * _ROWS
+        i1 = min(n_rows, i0 + _ROWS)
+        acc = np.zeros((_ROWS, nb_), dtype=xt.dtype)
+        for i in range(i0, i1):
+            a = acc[i - i0]
+            for k in range(crow[i], crow[i + 1]):
+                v = vals[k]
+                r = xt[col[k]]
+                for b in range(nb_):
+                    a[b] += v * r[b]
+            if bias.shape[0]:
+                bi = bias[i]
+                for b in range(nb_):
+                    a[b] += bi
         for b in range(nb_):
-            out[b, i] = acc[b]
+            for i in range(i0, i1):
+                out[b, i] = acc[i - i0, b]
 
 
 @nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)

@@ -23,18 +23,25 @@ __all__ = ["SparseLinear"]
 class SparseLinear(nn.Module):
     r"""``y = x W^T + b`` where ``W`` may only be nonzero inside a fixed boolean mask.
 
-    Shaped like :class:`torch.nn.Linear` (``weight`` is an ``(out, in)``
-    Parameter, ``bias`` an ``(out,)`` Parameter, ``device=``/``dtype=``,
-    :meth:`reset_parameters`, :meth:`extra_repr`), so optimizers, ``state_dict``
-    and :func:`analysis.neuron_graph` treat it like a linear layer.
+    Shaped like :class:`torch.nn.Linear` (``weight`` ``(out, in)``, ``bias``
+    ``(out,)``, ``device=``/``dtype=``, :meth:`reset_parameters`,
+    :meth:`extra_repr`), so optimizers, ``state_dict`` and
+    :func:`analysis.neuron_graph` treat it like a linear layer.
 
-    Weights outside the mask are exactly zero at all times: they start at
-    zero and their gradient is exactly zero in every backend and feedback mode,
-    so SGD (momentum, weight decay), Adam/AdamW, RMSprop and any optimizer whose
-    update is a function of the gradient and the weight keep them at zero (a
-    test runs SGD+momentum+weight decay and AdamW).  Writing into
-    ``weight`` by hand is the only way to break this; :meth:`apply_mask`
-    repairs it.
+    Weights outside the mask are exactly zero at all times, by construction:
+
+    - *dense storage* (the layer runs the dense kernel): ``weight`` is an
+      ``(out, in)`` Parameter that starts at zero outside the mask and whose
+      gradient is exactly zero there in every backend and feedback mode, so
+      SGD (momentum, weight decay), Adam/AdamW, RMSprop and any optimizer
+      whose update is a function of the gradient and the weight keep those
+      entries at zero (tested).  Writing into ``weight`` by hand is the only
+      way to break this; :meth:`apply_mask` repairs it.
+    - *sparse storage* (the layer runs a sparse kernel): the only Parameter is
+      ``weight_values``, the ``nnz`` weights on the mask in row-major order;
+      entries outside the mask do not exist.  Gradients and optimizer steps
+      cost ``O(nnz)``; ``weight`` is a dense ``(out, in)`` view built on access
+      and :meth:`dense_weight_grad` gives the gradient in that shape.
 
     Parameters
     ----------
@@ -62,6 +69,10 @@ class SparseLinear(nn.Module):
     dense_feedback : bool, keyword-only
         Draw the random feedback ``B`` over the full ``(out, in)`` matrix
         instead of only on the mask.
+    sparse_storage : bool or None, keyword-only
+        Store only the mask's values (see above).  ``None``: exactly when the
+        backend resolved for the construction device and dtype is sparse
+        (``"csr"``/``"numba"``).  Any storage runs with any kernel.
     device, dtype : keyword-only
         As for :class:`torch.nn.Linear`; a device that does not exist raises.
     seed : None, int, numpy.random.Generator or torch.Generator, keyword-only
@@ -71,13 +82,16 @@ class SparseLinear(nn.Module):
 
     Attributes
     ----------
-    weight : torch.nn.Parameter
-        ``(out_features, in_features)``, zero outside the mask.  Initialised
+    weight : torch.nn.Parameter or torch.Tensor
+        ``(out_features, in_features)``, zero outside the mask (a Parameter
+        under dense storage, a view built from ``weight_values`` otherwise).  Initialised
         like :class:`torch.nn.Linear` but with the fan-in of each row counted
         *on the mask*: ``W[i, j] ~ U(-1/sqrt(k_i), 1/sqrt(k_i))`` with
         ``k_i = mask[i].sum()``, so a sparse layer's pre-activations have the
         same scale as a dense layer's (a dense-fan-in init would shrink them
         by ``sqrt(density)``).  The bias uses the same per-row bound.
+    weight_values : torch.nn.Parameter
+        Sparse storage only: ``(nnz,)``, the weights at ``mask.nonzero()``.
     bias : torch.nn.Parameter or None
     mask : torch.Tensor
         Bool buffer ``(out_features, in_features)``.
