@@ -95,6 +95,18 @@ def plot_ws_curve(curve: WSCurve, path: PathLike, *, title: str | None = None, t
     return save_png(fig, path)
 
 
+def _plain_log_ticks(ax: Any, which: str = "xy") -> None:
+    """Label log axes with plain numbers (``20``, ``0.5``) instead of ``2 × 10^1``."""
+    from matplotlib.ticker import FuncFormatter
+
+    fmt = FuncFormatter(lambda v, _: f"{v:g}")
+    for name in which:
+        axis = ax.xaxis if name == "x" else ax.yaxis
+        if (ax.get_xscale() if name == "x" else ax.get_yscale()) == "log":
+            axis.set_major_formatter(fmt)
+            axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[0] in "2358" else ""))
+
+
 def _ccdf(deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Empirical ``P(K >= k)`` at each distinct positive degree."""
     x, counts = np.unique(deg, return_counts=True)
@@ -102,13 +114,13 @@ def _ccdf(deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x, tail
 
 
-def _fit_params(fit: Any, name: str) -> tuple[float, float, bool]:
-    """``(alpha, xmin, discrete)`` from a power-law fit result (a PowerLawFit or a mapping)."""
+def _fit_params(fit: Any, name: str) -> tuple[float, float, bool, float | None]:
+    """``(alpha, xmin, discrete, p_value)`` from a power-law fit result (a PowerLawFit or a mapping)."""
     get = fit.get if isinstance(fit, Mapping) else lambda k, d=None: getattr(fit, k, d)
     alpha, xmin = get("alpha"), get("xmin")
     if alpha is None or xmin is None:
         raise TypeError(f"fits[{name!r}] must have 'alpha' and 'xmin' (a fit_power_law result), got {fit!r}")
-    return float(alpha), float(xmin), bool(get("discrete", True))
+    return float(alpha), float(xmin), bool(get("discrete", True)), get("p_value")
 
 
 def _fit_ccdf(alpha: float, xmin: float, discrete: bool, x: np.ndarray) -> np.ndarray:
@@ -201,16 +213,18 @@ def plot_degree_ccdf(
         color = COLORS[i % len(COLORS)]
         ax.plot(x[keep], tail[keep], "o", ms=3.5, color=color, alpha=0.85, label=str(label))
         if label in fits:
-            alpha, xmin, discrete = _fit_params(fits[label], str(label))
+            alpha, xmin, discrete, pval = _fit_params(fits[label], str(label))
             grid = np.geomspace(max(xmin, 1), max(d.max(), xmin + 1), 100)
             grid = np.unique(np.round(grid)) if discrete else grid
             frac = np.mean(d >= xmin)
             ax.plot(grid, frac * _fit_ccdf(alpha, xmin, discrete, grid), "--", lw=1.5, color=color,
-                    label=f"  power-law fit: α = {alpha:.2f}, k_min = {xmin:g}")
+                    label=f"  power-law fit: α = {alpha:.2f}, k_min = {xmin:g}"
+                    + ("" if pval is None else f", GoF p = {pval:.2f}"))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("P(K ≥ k)")
+    _plain_log_ticks(ax, "x")
     ax.set_title(title, fontsize=11)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
@@ -223,6 +237,7 @@ def plot_masks(
     *,
     title: str = "Connectivity masks (black = connection)",
     max_cols: int = 4,
+    panel_titles: Mapping[str, Sequence[str]] | None = None,
 ) -> Path:
     """Draw connectivity masks as images: one row per wiring, one panel per layer.
 
@@ -238,6 +253,8 @@ def plot_masks(
         Figure title.
     max_cols : int, default 4
         Panels per row; further layers are left out (the panel title says so).
+    panel_titles : mapping of str to sequence of str, optional
+        Per wiring, a name for each panel instead of ``layer 1``, ``layer 2``, ...
 
     Returns
     -------
@@ -278,8 +295,9 @@ def plot_masks(
             m = ms[c]
             ax.imshow(m, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest", aspect="auto")
             more = f" (+{len(ms) - ncols} more)" if c == ncols - 1 and len(ms) > ncols else ""
-            ax.set_title(f"{label} · layer {c + 1}{more}\n{m.shape[0]}×{m.shape[1]}, density {m.mean():.1%}",
-                         fontsize=8)
+            names = (panel_titles or {}).get(label)
+            name = names[c] if names is not None and c < len(names) else f"layer {c + 1}"
+            ax.set_title(f"{label} · {name}{more}\n{m.shape[0]}×{m.shape[1]}, density {m.mean():.1%}", fontsize=8)
             ax.set_xlabel("input unit", fontsize=8)
             ax.set_ylabel("output unit", fontsize=8)
             ax.tick_params(labelsize=7)
@@ -389,6 +407,7 @@ def plot_training_curves(
             ax = axes[r, c]
             if key in log_metrics:
                 ax.set_yscale("log")
+                _plain_log_ticks(ax, "y")
             ax.set_ylabel(label if c == 0 else "")
             if r == 0:
                 ax.set_title(f"rule: {rule}", fontsize=10)
@@ -411,9 +430,10 @@ def plot_alignment(
     path: PathLike,
     *,
     epochs: Sequence[float] | None = None,
-    layer_names: Sequence[str] | None = None,
+    layer_names: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
     title: str = "Feedback alignment: angle between forward W and feedback B",
     ylabel: str = "angle(W, B) [degrees]",
+    max_layers: int = 8,
 ) -> Path:
     """Plot feedback-alignment angles per layer over training, one panel per series.
 
@@ -431,10 +451,14 @@ def plot_alignment(
         Output ``.png`` file, replaced atomically.
     epochs : sequence of float, optional
         x-values of the ``T`` records; default ``0, 1, ..., T - 1`` (0 = before training).
-    layer_names : sequence of str, optional
-        Legend labels of the layers; default ``layer 1``, ``layer 2``, ...
+    layer_names : sequence of str, or mapping of str to sequence of str, optional
+        Legend labels of the layers (one list for every series, or one per
+        series label); default ``layer 1``, ``layer 2``, ...
     title, ylabel : str
         Title and y-axis label.
+    max_layers : int, default 8
+        A series with more layers is drawn as the median over its layers with
+        a band from the smallest to the largest angle, instead of one line each.
 
     Returns
     -------
@@ -483,8 +507,14 @@ def plot_alignment(
         x = np.arange(a.shape[0]) if epochs is None else np.asarray(epochs, dtype=np.float64)
         if x.shape != (a.shape[0],):
             raise ValueError(f"epochs must have {a.shape[0]} values to match angles[{label!r}], got {x.size}")
-        for j in range(a.shape[1]):
-            name = layer_names[j] if layer_names is not None and j < len(layer_names) else f"layer {j + 1}"
+        names = layer_names.get(label) if isinstance(layer_names, Mapping) else layer_names
+        if a.shape[1] > max_layers:  # too many for a legend: the spread over layers
+            ax.fill_between(x, a.min(axis=1), a.max(axis=1), color=COLORS[0], alpha=0.2, lw=0,
+                            label=f"range over {a.shape[1]} layers")
+            ax.plot(x, np.median(a, axis=1), color=COLORS[0], marker="." if a.shape[0] < 30 else None,
+                    label=f"median of {a.shape[1]} layers")
+        for j in range(a.shape[1] if a.shape[1] <= max_layers else 0):
+            name = names[j] if names is not None and j < len(names) else f"layer {j + 1}"
             ax.plot(x, a[:, j], color=COLORS[j % len(COLORS)], ls=LINESTYLES[j // len(COLORS) % 4],
                     marker="." if a.shape[0] < 30 else None, label=name)
         ax.axhline(90, color="gray", ls=":", lw=1, label="90° (no alignment)")

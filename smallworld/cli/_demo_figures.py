@@ -1,0 +1,70 @@
+"""The PNG figures of ``smallworld demo``, drawn with :mod:`analysis.plots`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["write_figures"]
+
+
+def write_figures(
+    folder: Path,
+    *,
+    wirings: Sequence[Any],
+    degrees: Mapping[str, Any],
+    fits: Mapping[str, Any],
+    runs: Mapping[tuple[str, str], Mapping[str, Any]],
+    curve: Any,
+    labels: Mapping[str, str],
+) -> list[tuple[str, str]]:
+    """Write every figure into ``folder``; return ``(file name, caption)`` pairs in report order."""
+    from analysis.plots import plot_alignment, plot_degree_ccdf, plot_masks, plot_training_curves, plot_ws_curve
+    from smallworld.cli._demo_report import RULE_NAMES
+
+    out: list[tuple[str, str]] = []
+    plot_ws_curve(curve, folder / "ws_fig2.png")
+    out.append(("ws_fig2.png", f"Watts–Strogatz Fig. 2: C(p)/C(0) and L(p)/L(0), n={curve.n}, k={curve.k}, "
+                               f"{curve.seeds} graphs per p"))
+
+    import numpy as np
+
+    deg = {labels[k]: v for k, v in degrees.items()}
+    # A fit over fewer than 5 distinct degrees (a dense MLP has 3) draws a line through nothing: left out.
+    fit_map = {labels[k]: f for k, f in fits.items()
+               if f is not None and np.unique(np.asarray(degrees[k])[np.asarray(degrees[k]) >= f.xmin]).size >= 5}
+    plot_degree_ccdf(deg, folder / "degree_ccdf.png", fits=fit_map,
+                     title="Degree distributions of the neuron graphs (undirected), with power-law fits",
+                     xlabel="neuron degree k (in + out connections)")
+    out.append(("degree_ccdf.png", "Degree distributions of the neuron graphs (log-log CCDF) with the "
+                                   "Clauset–Shalizi–Newman power-law fits"))
+
+    plot_masks({w.label: w.masks for w in wirings}, folder / "masks.png",
+               title="Connectivity masks (rows: output units, columns: input units; black = connection)",
+               panel_titles={w.label: ["all neurons (post × pre)"] for w in wirings if w.kind == "dag"})
+    out.append(("masks.png", "Connectivity masks of each wiring, layer by layer (the DAG network: its "
+                             "neuron-to-neuron adjacency)"))
+
+    hist = {(labels[w], RULE_NAMES.get(rule, rule)): r["curves"] for (w, rule), r in runs.items() if r.get("curves")}
+    if hist:
+        plot_training_curves(hist, folder / "training_curves.png",
+                             metrics={"accuracy": "test accuracy", "loss": "training loss (cross-entropy)"},
+                             title="Training curves on digits (mean ± sd over seeds)")
+        out.append(("training_curves.png", "Test accuracy and training loss per epoch, one column per rule"))
+
+    angles, names = {}, {}
+    for (w, rule), r in runs.items():
+        if rule == "fa" and r.get("angles") is not None:
+            raw, angles[labels[w]] = r["angles"]
+            word = "level" if any(x.kind == "dag" and x.name == w for x in wirings) else "layer"
+            names[labels[w]] = [f"{word} {int(n.rsplit('.', 1)[-1]) + 1}" if n.rsplit(".", 1)[-1].isdigit() else n
+                                for n in raw]
+    if angles:
+        first = next(iter(angles.values()))
+        plot_alignment(angles, folder / "fa_alignment.png", epochs=list(range(1, len(first) + 1)),
+                       layer_names=names, title="Feedback alignment: angle between W and the fixed feedback B "
+                                                "per layer (mean over seeds)")
+        out.append(("fa_alignment.png", "FA alignment angle between forward weights W and feedback B over training "
+                                        "(the first layer's B sends its error nowhere, so it has no reason to align)"))
+    return out

@@ -1,0 +1,120 @@
+"""End-to-end test of ``smallworld demo --quick``: the table, results.json, report.md and every PNG."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import subprocess
+import sys
+from contextlib import redirect_stdout
+
+import pytest
+
+from smallworld.cli import main
+
+WIRINGS = ("dense", "ws", "ba", "hk", "ke", "dag")
+RULES = ("bp", "fa", "predsim")
+FIGURES = ("ws_fig2.png", "degree_ccdf.png", "masks.png", "training_curves.png", "fa_alignment.png")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "report"
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        rc = main(["demo", "--quick", "--epochs", "2", "--out", str(out), "--seed", "1"])
+    return rc, buf.getvalue(), out, json.loads((out / "results.json").read_text())
+
+
+def test_demo_exit_status_and_files(demo):
+    rc, _, out, res = demo
+    assert rc == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(["report.md", "results.json", *FIGURES])
+    assert sorted(res["figures"]) == sorted(FIGURES)
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_demo_figures_are_pngs(demo, name):
+    data = (demo[2] / name).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data.endswith(b"IEND\xaeB`\x82")
+    w, h = struct.unpack(">II", data[16:24])
+    assert w >= 600 and h >= 400
+    assert f"]({name})" in (demo[2] / "report.md").read_text()
+
+
+def test_demo_budget_is_equal(demo):
+    res = demo[3]
+    weights = {w["name"]: w["weights"] for w in res["wirings"]}
+    assert set(weights) == set(WIRINGS)
+    budget = weights["dense"]
+    assert budget == 64 * 64 + 64 * 64 + 64 * 10
+    for name, w in weights.items():
+        assert abs(w - budget) <= 0.02 * budget, (name, w, budget)
+
+
+def test_demo_scores_tell_the_story(demo):
+    scores = demo[3]["scores"]
+    # A layered network has no triangles: C = 0 whatever wired its masks (dense or sparse).
+    for name in ("dense", "ws", "ba", "hk", "ke"):
+        assert scores[name]["C"] == 0.0 and scores[name]["sigma"] == 0.0
+    # The DAG network wired from a WS graph is small-world at the neuron level.
+    assert scores["dag"]["C"] > 0.2 and scores["dag"]["sigma"] > 1.0
+    assert scores["dag"]["L"] < scores["ws"]["L"]
+    assert scores["dense"]["layer_sizes"] == [64, 64, 64, 10]
+    assert scores["dense"]["L"] > 1.0
+
+
+def test_demo_results_rows(demo):
+    res = demo[3]
+    rows = {(r["wiring"], r["rule"]): r for r in res["results"]}
+    # predsim needs a chain of blocks: a WiredNet cannot run it, and the report says so instead of hiding it.
+    expected = {(w, r) for w in WIRINGS for r in RULES} - {("dag", "predsim")}
+    assert set(rows) == expected
+    assert any("predsim" in k and "dag" in k.lower() for k in res["skipped"]) or any(
+        "WiredNet" in k and "predsim" in k for k in res["skipped"])
+    for r in rows.values():
+        assert len(r["accuracies"]) == 1 and 0.0 <= r["acc_mean"] <= 1.0 and r["time_mean"] > 0
+        assert r["acc_sd"] is None  # one seed: no spread claimed
+    assert rows[("dense", "bp")]["acc_mean"] > 0.8  # 2 epochs of digits at lr 3e-3
+    assert len(res["curves"]["dense/bp"]["accuracy"][0]) == 2
+    assert res["ws_curve"]["n"] == 1000 and res["ws_curve"]["k"] == 10
+    assert res["config"]["quick"] is True and res["config"]["seed"] == 1
+
+
+def test_demo_printed_table_and_summary(demo):
+    _, text, _, res = demo
+    assert "| wiring" in text and "test acc. % (mean ± sd)" in text
+    for label in ("dense MLP", "Watts–Strogatz masks", "Barabási–Albert masks", "Holme–Kim masks",
+                  "Klemm–Eguíluz masks", "small-world DAG (WiredNet)"):
+        assert label in text
+    # the summary is computed: it quotes the numbers of results.json
+    dense_bp = next(r for r in res["results"] if r["wiring"] == "dense" and r["rule"] == "bp")
+    assert f"{100 * dense_bp['acc_mean']:.1f}%" in res["summary"]
+    assert f"σ = {res['scores']['dag']['sigma']:.2f}" in res["summary"]
+    assert res["summary"] in text
+
+
+def test_demo_refuses_to_overwrite(demo, capsys):
+    out = demo[2]
+    before = (out / "results.json").read_bytes()
+    assert main(["demo", "--quick", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--force" in err and "already holds an earlier report" in err
+    assert (out / "results.json").read_bytes() == before
+
+
+@pytest.mark.parametrize("argv, match", [(["--seeds", "0"], "--seeds must be an integer >= 1"),
+                                         (["--epochs", "0"], "--epochs must be an integer >= 1"),
+                                         (["--device", "tpu"], "device must be"),
+                                         (["--seed", "-3"], "--seed must be an integer >= 0")])
+def test_demo_bad_arguments(tmp_path, capsys, argv, match):
+    assert main(["demo", "--quick", "--out", str(tmp_path / "r"), *argv]) == 2
+    assert match in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+def test_import_smallworld_does_not_import_torch():
+    code = "import sys, smallworld, smallworld.cli; smallworld.cli.build_parser(); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
