@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
+import scipy.sparse as sp
 
-__all__ = ["bernoulli_positions", "sample_distinct", "pair_from_index"]
+__all__ = ["bernoulli_positions", "sample_distinct", "pair_from_index", "csr_from_pair_indices"]
 
 
 def bernoulli_positions(rng: np.random.Generator, total: int, p: float) -> np.ndarray:
@@ -75,3 +77,57 @@ def pair_from_index(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         i += too_small.astype(np.int64) - too_big.astype(np.int64)
     j = t - i * (i - 1) // 2
     return i, j
+
+
+@numba.njit(cache=True, nogil=True)
+def _pair_indices_to_csr(t, n, idx_dtype):  # pragma: no cover - compiled
+    m = t.shape[0]
+    ii = np.empty(m, dtype=np.int64)
+    jj = np.empty(m, dtype=np.int64)
+    lower = np.zeros(n, dtype=np.int64)
+    indptr = np.zeros(n + 1, dtype=idx_dtype)
+    for e in range(m):
+        te = t[e]
+        i = np.int64((1.0 + math.sqrt(1.0 + 8.0 * te)) / 2.0)
+        while i * (i - 1) // 2 > te:
+            i -= 1
+        while (i + 1) * i // 2 <= te:
+            i += 1
+        j = te - i * (i - 1) // 2
+        ii[e] = i
+        jj[e] = j
+        lower[i] += 1
+        indptr[i + 1] += 1
+        indptr[j + 1] += 1
+    for r in range(n):
+        indptr[r + 1] += indptr[r]
+    fill_lo = np.empty(n, dtype=np.int64)
+    fill_up = np.empty(n, dtype=np.int64)
+    for r in range(n):
+        fill_lo[r] = indptr[r]
+        fill_up[r] = indptr[r] + lower[r]
+    indices = np.empty(2 * m, dtype=idx_dtype)
+    for e in range(m):
+        i = ii[e]
+        j = jj[e]
+        indices[fill_lo[i]] = j  # row i, column j < i
+        fill_lo[i] += 1
+        indices[fill_up[j]] = i  # row j, column i > j
+        fill_up[j] += 1
+    return indptr, indices
+
+
+def csr_from_pair_indices(t: np.ndarray, n: int) -> sp.csr_array:
+    """Canonical symmetric CSR from *sorted, distinct* lower-triangle pair indices.
+
+    Sorted indices enumerate pairs (i, j), i > j, row by row, so row r of the
+    adjacency is the run of pairs with i = r (columns j < r, increasing)
+    followed by the pairs with j = r in index order (columns i > r,
+    increasing): every row is written sorted in one pass, no sort needed.
+    """
+    t = np.ascontiguousarray(t, dtype=np.int64)
+    idx_dtype = np.int32 if max(n, 2 * t.shape[0]) < 2**31 - 1 else np.int64
+    indptr, indices = _pair_indices_to_csr(t, int(n), idx_dtype)
+    A = sp.csr_array((np.ones(indices.shape[0], dtype=bool), indices, indptr), shape=(n, n))
+    A.has_canonical_format = True
+    return A

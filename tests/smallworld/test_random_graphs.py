@@ -11,7 +11,13 @@ import scipy.sparse as sp
 
 import smallworld
 from smallworld import erdos_renyi
-from smallworld.generators._sampling import bernoulli_positions, pair_from_index, sample_distinct
+from smallworld._csr import csr_from_edges
+from smallworld.generators._sampling import (
+    bernoulli_positions,
+    csr_from_pair_indices,
+    pair_from_index,
+    sample_distinct,
+)
 
 
 def assert_canonical(A, n):
@@ -98,7 +104,7 @@ def test_large_sparse_graph_is_cheap():
         (lambda: erdos_renyi(10, m=2.0), TypeError, r"m must be an integer, got 2.0"),
         (lambda: erdos_renyi(10, p=1.01), ValueError, r"p must be a real number >= 0 and <= 1, got p=1.01"),
         (lambda: erdos_renyi(10, p=float("inf")), ValueError, r"p must be a finite real number"),
-        (lambda: erdos_renyi(0, p=0.5), ValueError, r"n must be an integer >= 1, got n=0"),
+        (lambda: erdos_renyi(0, p=0.5), ValueError, r"n must be an integer >= 1 and <= 2147483647, got n=0"),
         (lambda: erdos_renyi("10", p=0.5), TypeError, r"n must be an integer"),
         (lambda: erdos_renyi(10, p=0.5, seed=2.5), TypeError, r"seed must be None, an int"),
     ],
@@ -132,3 +138,15 @@ def test_sample_distinct_and_bernoulli_positions():
         pos = bernoulli_positions(rng, 200_000, p)
         assert np.all(np.diff(pos) > 0) and pos.max() < 200_000
         assert abs(pos.size - 200_000 * p) < 5 * math.sqrt(200_000 * p * (1 - p))
+
+
+@pytest.mark.parametrize("n", [2, 5, 50, 1000])
+@pytest.mark.parametrize("frac", [0.0, 0.01, 0.3, 1.0])
+def test_csr_from_pair_indices_matches_the_general_builder(n, frac):
+    N = n * (n - 1) // 2
+    t = sample_distinct(np.random.default_rng(n), N, int(frac * N))
+    A = csr_from_pair_indices(t, n)
+    B = csr_from_edges(*pair_from_index(t), n)
+    np.testing.assert_array_equal(A.indptr, B.indptr)
+    np.testing.assert_array_equal(A.indices, B.indices)
+    assert A.has_canonical_format
