@@ -39,8 +39,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from smallworld._validation import check_int, check_real
+
 from ._learner import Learner, cross_entropy, layered_parts, make_optimizer
 from ._utils import torch_generator
+from .layers import SparseLinear  # heads are dense SparseLinear layers: seeded init, FA feedback for bio
 
 __all__ = ["similarity_matrix", "LocalHead", "LocalLearner", "BIO_TARGET_DIM"]
 
@@ -107,8 +110,6 @@ class LocalHead(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
-        from .layers import SparseLinear  # dense SparseLinear: seeded init, FA feedback for bio
-
         if kind not in _KINDS:
             raise ValueError(f"kind must be one of {', '.join(map(repr, _KINDS))}, got kind={kind!r}")
         self.kind, self.bio, self.beta, self.n_classes = kind, bool(bio), float(beta), int(n_classes)
@@ -170,8 +171,6 @@ class LocalLearner(Learner):
         n_classes: int | None = None,
         beta: float = 0.99,
     ) -> None:
-        from smallworld._validation import check_int, check_real
-
         super().__init__(model, rule)
         self.layers, self.act = layered_parts(model, rule.value)
         if len(self.layers) < 2:
