@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse import csgraph
 
 from analysis._report_format import jsonable, render_table
 from analysis.clustering import average_clustering, transitivity
@@ -209,8 +210,9 @@ def score(
     seed : None, int or numpy.random.Generator
         Randomness of the null ensembles and the power-law bootstrap.
     progress : bool or callable, default False
-        ``True``: a tqdm bar over the null ensemble; a callable is called as
-        ``progress(done, total)`` after each reference graph.
+        ``True``: tqdm bars over the null ensemble and the power-law
+        bootstrap; a callable is called as ``progress(done, total)`` after
+        each reference graph of the null ensemble.
     directed_policy : {"symmetrize", "raise"}
         What to do with a directed graph: score its undirected view (noted
         in the report) or refuse.  Models are always scored undirected.
@@ -282,10 +284,12 @@ def score(
     coef_policy = "raise" if disconnected == "raise" else "lcc"
 
     deg = np.diff(A.indptr)
-    fit = _attempt(lambda: fit_power_law(deg, n_bootstrap=n_bootstrap, seed=rng, progress=progress), "power_law", reasons)
+    fit = _attempt(
+        lambda: fit_power_law(deg, n_bootstrap=n_bootstrap, seed=rng, progress=progress is True), "power_law", reasons
+    )
 
     L_res = average_path_length(A, disconnected=disconnected)
-    ncomp = sp.csgraph.connected_components(A, directed=False)[0]
+    ncomp = csgraph.connected_components(A, directed=False)[0]
     policy_txt = disconnected if ncomp > 1 else f"{disconnected} (graph connected: not needed)"
     if ncomp > 1:
         notes.append(f"graph has {ncomp} connected components; L uses disconnected='{disconnected}'")
