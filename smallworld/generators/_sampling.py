@@ -46,14 +46,28 @@ def bernoulli_positions(rng: np.random.Generator, total: int, p: float) -> np.nd
 def sample_distinct(rng: np.random.Generator, N: int, m: int) -> np.ndarray:
     """A uniformly random m-subset of ``0..N-1``, sorted (int64).
 
-    Delegates to :meth:`numpy.random.Generator.choice` without replacement,
-    which uses a hash set (Floyd's method) when m is small next to N and a
-    partial shuffle otherwise: O(m) memory for sparse graphs.
+    Sparse case (m much less than N): Bernoulli trials at a rate a little above
+    m / N by geometric skipping (already sorted), then a uniformly random
+    surplus removed; a draw that falls short is redrawn.  Given its size, a
+    Bernoulli sample is a uniform subset, so the result is exactly uniform.
+    Dense case: :meth:`numpy.random.Generator.choice` without replacement.
     """
     if m <= 0:
         return np.empty(0, dtype=np.int64)
     if m >= N:
         return np.arange(N, dtype=np.int64)
+    rate = (m + 4.0 * math.sqrt(m) + 16.0) / N
+    if rate <= 0.1:
+        while True:
+            pos = bernoulli_positions(rng, N, rate)
+            if pos.shape[0] >= m:
+                break
+        surplus = pos.shape[0] - m
+        if surplus:
+            keep = np.ones(pos.shape[0], dtype=bool)
+            keep[rng.choice(pos.shape[0], size=surplus, replace=False)] = False
+            pos = pos[keep]
+        return pos
     out = rng.choice(N, size=m, replace=False, shuffle=False).astype(np.int64, copy=False)
     out.sort()
     return out

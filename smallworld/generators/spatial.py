@@ -85,7 +85,10 @@ def _plan(
     return float(radii[best]), log_tau, float(cost[best])
 
 
-def _spatial_edges(n: int, dim: int, m: int, lam: float, rng: np.random.Generator, pos: np.ndarray):
+def _spatial_edges(
+    n: int, dim: int, m: int, lam: float, rng: np.random.Generator, pos: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Endpoints of the m edges: the m smallest keys log E + d / lam over all pairs, found exactly."""
     N = n * (n - 1) // 2
     if m == N:
         return pair_from_index(np.arange(N, dtype=np.int64))
@@ -212,6 +215,17 @@ def spatial(
     ValueError
         If a value is out of range, both or neither of density and mean_degree
         are given, or the graph would need too much memory.
+
+    Notes
+    -----
+    The work is the number of candidate pairs: about every pair within a few
+    ``length_scale`` of each other, plus a thinned share of all pairs.  It is
+    small when ``length_scale`` is long (towards random wiring) or when the
+    graph is sparse next to the total weight; it is large in between at big n.
+    Measured on 2 cores at mean degree 10: n = 1e4 works for every
+    ``length_scale`` from 0.002 to 1 (0.05–0.8 s); n = 1e5 works for
+    ``length_scale >= 0.1`` (0.2–5 s) and ``<= 0.002`` and is refused for
+    0.005–0.05 (20–60 million candidate pairs).
 
     References
     ----------
