@@ -103,8 +103,8 @@ def local_efficiency(g: Any) -> float:
 
     Examples
     --------
-    >>> local_efficiency([(0, 1), (1, 2), (2, 0), (2, 3)])
-    0.5833333333333333
+    >>> round(local_efficiency([(0, 1), (1, 2), (2, 0), (2, 3)]), 4)
+    0.5833
     """
     A = strip_diagonal(adjacency(g))
     require_nodes(A, 1, "local_efficiency")
