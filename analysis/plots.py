@@ -77,9 +77,9 @@ def plot_ws_curve(curve: WSCurve, path: PathLike, *, title: str | None = None, t
     ax = axes[0, 0]
     ps = curve.ps
     ax.errorbar(ps, curve.C_norm, yerr=curve.C_norm_sd, fmt="s", color=COLORS[0], ms=6, capsize=2,
-                mfc="none", label="C(p) / C(0)  (mean clustering)")
+                mfc="none", label="C(p) / C(0)  (mean clustering ± sd)")
     ax.errorbar(ps, curve.L_norm, yerr=curve.L_norm_sd, fmt="o", color=COLORS[1], ms=6, capsize=2,
-                label="L(p) / L(0)  (mean path length)")
+                label="L(p) / L(0)  (mean path length ± sd)")
     if theory:
         grid = np.logspace(np.log10(ps.min()), np.log10(ps.max()), 200)
         ax.plot(grid, barrat_weigt(grid), ls="--", lw=1, color=COLORS[0], alpha=0.7,
@@ -104,7 +104,7 @@ def _plain_log_ticks(ax: Any, which: str = "xy") -> None:
         axis = ax.xaxis if name == "x" else ax.yaxis
         if (ax.get_xscale() if name == "x" else ax.get_yscale()) == "log":
             axis.set_major_formatter(fmt)
-            axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[0] in "2358" else ""))
+            axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[0] in "235" else ""))
 
 
 def _ccdf(deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -384,6 +384,8 @@ def plot_training_curves(
     for key in histories:
         if not (isinstance(key, tuple) and len(key) == 2):
             raise TypeError(f"histories keys must be (wiring, rule) tuples, got {key!r}")
+    from matplotlib.ticker import MaxNLocator
+
     metrics = dict(metrics or {"accuracy": "test accuracy", "loss": "training loss"})
     wirings = list(dict.fromkeys(k[0] for k in histories))
     rules = list(dict.fromkeys(k[1] for k in histories))
@@ -413,6 +415,7 @@ def plot_training_curves(
                 ax.set_title(f"rule: {rule}", fontsize=10)
             if r == len(metrics) - 1:
                 ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(True, alpha=0.3)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     for ax in axes.flat:  # wirings missing from the first panel
@@ -488,6 +491,8 @@ def plot_alignment(
         raise TypeError(f"angles must be a mapping of label -> angle array, got {type(angles).__name__}")
     if not angles:
         raise ValueError("angles must contain at least one series, got an empty mapping")
+    from matplotlib.ticker import MaxNLocator
+
     arrays = {}
     for label, v in angles.items():
         a = np.asarray(v, dtype=np.float64)
@@ -521,6 +526,7 @@ def plot_alignment(
         ax.set_ylim(0, 100)
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if i % ncols == 0:
             ax.set_ylabel(ylabel)
         ax.grid(True, alpha=0.3)

@@ -96,8 +96,8 @@ def summary(rows: Sequence[Mapping[str, Any]], scores: Mapping[str, Mapping[str,
     if dag in scores:
         s = scores[dag]
         verdict = "small-world (σ > 1)" if s["sigma"] is not None and s["sigma"] > 1 else "not small-world (σ ≤ 1)"
-        parts.append(f"The neuron-level DAG network ({labels.get(dag, dag)}) is {verdict}: C = {s['C']:.3f}, "
-                     f"L = {s['L']:.2f}, σ = {_num(s['sigma'], '.2f')}.")
+        parts.append(f"The neuron-level DAG network wired from a Watts–Strogatz graph ({labels.get(dag, dag)}) is "
+                     f"{verdict}: C = {s['C']:.3f}, L = {s['L']:.2f}, σ = {_num(s['sigma'], '.2f')}.")
     ref = _best(rows, wiring=dense, rule="bp")
     if ref is not None:
         parts.append(f"Trained with backprop, the dense MLP reaches {100 * ref['acc_mean']:.1f}% test accuracy.")
