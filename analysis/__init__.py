@@ -16,6 +16,7 @@ from analysis.paths import PathLength, average_path_length
 from analysis.neurons import NeuronGraph, neuron_graph, relational_graph
 from analysis.powerlaw import PowerLawComparison, PowerLawFit, fit_power_law
 from analysis.report import ScoreReport, score
+from analysis.ws_curve import WSCurve, ws_curve
 
 __all__: list[str] = []
 __all__ += ["fit_power_law", "PowerLawFit", "PowerLawComparison"]
@@ -42,3 +43,4 @@ __all__ += [
     "small_world_propensity",
     "SmallWorldResult",
 ]
+__all__ += ["ws_curve", "WSCurve"]
