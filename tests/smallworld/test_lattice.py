@@ -220,3 +220,22 @@ def test_large_ws_has_int32_indices_and_exact_count():
     assert A.indices.dtype == np.int32 and A.indptr.dtype == np.int32
     assert A.diagonal().sum() == 0
     assert (A != A.T).nnz == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("gen_pair", ["ws", "nws"])
+def test_statistics_match_networkx_over_many_seeds(gen_pair):
+    # 40 seeds each: mean C, transitivity and L within 4 standard errors of networkx's generator
+    n, k, p, seeds = 300, 6, 0.1, range(40)
+    ours_fn, ref_fn = {
+        "ws": (connected_watts_strogatz, nx.connected_watts_strogatz_graph),
+        "nws": (newman_watts_strogatz, nx.newman_watts_strogatz_graph),
+    }[gen_pair]
+
+    def stats(G):
+        return nx.average_clustering(G), nx.transitivity(G), nx.average_shortest_path_length(G)
+
+    ours = np.array([stats(nx.from_scipy_sparse_array(ours_fn(n, k, p, seed=s))) for s in seeds])
+    ref = np.array([stats(ref_fn(n, k, p, seed=s)) for s in seeds])
+    se = np.sqrt(ours.var(axis=0, ddof=1) / len(seeds) + ref.var(axis=0, ddof=1) / len(seeds))
+    assert np.all(np.abs(ours.mean(axis=0) - ref.mean(axis=0)) < 4 * se)
