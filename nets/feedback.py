@@ -167,8 +167,8 @@ class LinearPlan:
         Which kernel of :mod:`nets._backends` runs the products.
     nnz : int or None
         Number of mask entries (``None``: a full mask), for the ``"usf"`` scale.
-    mask_f : torch.Tensor or None
-        The mask in the weight's dtype, for the dense kernel (``None``: full).
+    mask : torch.Tensor or None
+        The bool mask, for the dense kernel's weight gradient (``None``: full).
     structure : CSRStructure or None
         The mask's CSR index arrays, for the CSR kernel.
     dense_feedback : bool
@@ -179,7 +179,7 @@ class LinearPlan:
     mode: Feedback = Feedback.BP
     kernel: str = "dense"
     nnz: int | None = None
-    mask_f: torch.Tensor | None = None
+    mask: torch.Tensor | None = None
     structure: K.CSRStructure | None = None
     dense_feedback: bool = False
 
@@ -248,7 +248,7 @@ class FeedbackLinearFunction(torch.autograd.Function):
             if ctx.values:
                 gw = K.weight_values_grad(plan.kernel, grad_out, saved, s)
             else:
-                gw = K.weight_grad(plan.kernel, grad_out, saved, s, plan.mask_f)
+                gw = K.weight_grad(plan.kernel, grad_out, saved, s, plan.mask)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             gb = grad_out.sum(0)
         return gx, gw, gb, None, None

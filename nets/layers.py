@@ -363,12 +363,9 @@ class SparseLinear(nn.Module):
         p = self._param()
         K.check_kernel(kernel, p.device, p.dtype)
         full = self.nnz == self.mask.numel()
-        mask_f = structure = None
-        if kernel != "dense" or self.sparse_storage:
-            structure = self._structure()
-        elif not full:
-            mask_f = self._cached("mask_f", self._mask_key() + (p.dtype,), lambda: self.mask.to(p.dtype))
-        return LinearPlan(self.feedback, kernel, None if full else self.nnz, mask_f, structure, self.dense_feedback)
+        structure = self._structure() if kernel != "dense" or self.sparse_storage else None
+        mask = None if full else self.mask
+        return LinearPlan(self.feedback, kernel, None if full else self.nnz, mask, structure, self.dense_feedback)
 
     # --------------------------------------------------------------- forward
 
