@@ -37,33 +37,36 @@ def triangles_per_node(indptr, indices):  # pragma: no cover - compiled
         start[deg[i]] += 1
     # oriented adjacency: neighbours of higher rank only
     optr = np.zeros(n + 1, dtype=np.int64)
+    oidx = np.empty(indices.shape[0], dtype=indices.dtype)
+    q = 0
     for u in range(n):
-        c = 0
-        for p in range(indptr[u], indptr[u + 1]):
-            if rank[indices[p]] > rank[u]:
-                c += 1
-        optr[u + 1] = optr[u] + c
-    oidx = np.empty(optr[n], dtype=np.int64)
-    for u in range(n):
-        q = optr[u]
+        ru = rank[u]
         for p in range(indptr[u], indptr[u + 1]):
             v = indices[p]
-            if rank[v] > rank[u]:
+            if rank[v] > ru:
                 oidx[q] = v
                 q += 1
+        optr[u + 1] = q
+    # branch-free inner loop: mark is 0/1 and is added unconditionally
     tri = np.zeros(n, dtype=np.int64)
-    mark = np.zeros(n, dtype=np.bool_)
+    mark = np.zeros(n, dtype=np.int64)
     for u in range(n):
-        for p in range(optr[u], optr[u + 1]):
-            mark[oidx[p]] = True
-        for p in range(optr[u], optr[u + 1]):
+        a = optr[u]
+        b = optr[u + 1]
+        for p in range(a, b):
+            mark[oidx[p]] = 1
+        tu = 0
+        for p in range(a, b):
             v = oidx[p]
-            for q in range(optr[v], optr[v + 1]):
-                w = oidx[q]
-                if mark[w]:
-                    tri[u] += 1
-                    tri[v] += 1
-                    tri[w] += 1
-        for p in range(optr[u], optr[u + 1]):
-            mark[oidx[p]] = False
+            tv = 0
+            for r in range(optr[v], optr[v + 1]):
+                w = oidx[r]
+                x = mark[w]
+                tv += x
+                tri[w] += x
+            tri[v] += tv
+            tu += tv
+        tri[u] += tu
+        for p in range(a, b):
+            mark[oidx[p]] = 0
     return tri
