@@ -56,6 +56,7 @@ __all__ = [
     "forward",
     "input_grad",
     "weight_values_grad",
+    "fused_backward",
     "weight_grad",
     "mask_grad_",
 ]
@@ -63,10 +64,11 @@ __all__ = [
 #: Backend names accepted by :class:`nets.SparseLinear`.
 BACKENDS = ("auto", "dense", "csr", "numba")
 
-#: ``auto`` runs the ``"numba"`` kernel on CPU at or below this density: the measured
-#: break-even (4096x4096, batch 256, fwd+bwd) lies between 0.10 (sparse 1.1-1.25x faster)
-#: and 0.15 (sparse 0.6x).
-CPU_SPARSE_MAX_DENSITY = 0.10
+#: ``auto`` runs the ``"numba"`` kernel on CPU at or below this density.  Measured
+#: (4096x4096, batch 256, fwd+bwd, 1-2 threads): sparse wins 1.4-1.8x at 0.05, breaks
+#: even near 0.10 (0.93-1.12x, load-dependent) and loses at 0.15 (0.6x); 0.07 keeps
+#: ``auto`` clear of the noisy break-even.
+CPU_SPARSE_MAX_DENSITY = 0.07
 
 #: ``auto`` runs the ``"csr"`` kernel on CUDA at or below this density (conservative: not
 #: yet measured on a GPU by this project).
@@ -195,6 +197,38 @@ def _nb_sddmm(crow, col, gt, xt, out):  # pragma: no cover - compiled
             out[k] = s
 
 
+@nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)
+def _nb_backward(crow_t, col_t, perm_t, fvals_t, gt, xt, gx, gw):  # pragma: no cover - compiled
+    """Input and weight gradients in one sweep over the nonzeros of ``W^T``.
+
+    For input ``j`` (a row of ``W^T``) and each of its nonzeros ``(i, j)``:
+    ``gx[:, j] += F[i, j] * g[:, i]`` and ``gw[(i, j)] = <g[:, i], x[:, j]>`` —
+    the batch vector ``g[:, i]`` is loaded once for both products.
+    """
+    n_in = crow_t.shape[0] - 1
+    nb_ = gt.shape[1]
+    n_blocks = (n_in + _ROWS - 1) // _ROWS
+    for blk in nb.prange(n_blocks):
+        j0 = blk * _ROWS
+        j1 = min(n_in, j0 + _ROWS)
+        acc = np.zeros((_ROWS, nb_), dtype=gt.dtype)
+        zero = np.zeros(1, dtype=gw.dtype)[0]
+        for j in range(j0, j1):
+            a = acc[j - j0]
+            xr = xt[j]
+            for t in range(crow_t[j], crow_t[j + 1]):
+                gr = gt[col_t[t]]
+                f = fvals_t[t]
+                s = zero
+                for b in range(nb_):
+                    s += gr[b] * xr[b]
+                    a[b] += f * gr[b]
+                gw[perm_t[t]] = s
+        for b in range(nb_):
+            for j in range(j0, j1):
+                gx[b, j] = acc[j - j0, b]
+
+
 @nb.njit(parallel=True, cache=True, nogil=True)
 def _nb_scatter_dense(crow, col, vals, out):  # pragma: no cover - compiled
     """out[i, :] = 0 then out[i, col[k]] = vals[k]: the dense gradient in one pass."""
@@ -279,6 +313,20 @@ def input_grad(
     gx = torch.empty((grad_out.shape[0], s.shape[1]), dtype=grad_out.dtype)
     _nb_spmm(_np(s.crow_t), _np(s.col_t), _np(vt.contiguous()), _np(gt), np.empty(0, dtype=_np(gt).dtype), _np(gx))
     return gx
+
+
+def fused_backward(
+    grad_out: torch.Tensor, feedback: torch.Tensor, saved: torch.Tensor, s: CSRStructure
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """numba kernel: ``(g_y F, (g_y^T x) at the nonzeros)`` in one sweep (see
+    :func:`_nb_backward`); ``feedback`` are ``F``'s values in ``W``'s CSR order,
+    ``saved`` is ``x^T`` from :func:`forward`."""
+    gt = grad_out.t().contiguous()
+    gx = torch.empty((grad_out.shape[0], s.shape[1]), dtype=grad_out.dtype)
+    gw = torch.empty(s.nnz, dtype=grad_out.dtype)
+    ft = feedback[s.perm_t].contiguous()
+    _nb_backward(_np(s.crow_t), _np(s.col_t), _np(s.perm_t), _np(ft), _np(gt), _np(saved), _np(gx), _np(gw))
+    return gx, gw
 
 
 def weight_values_grad(kernel: str, grad_out: torch.Tensor, saved: torch.Tensor, s: CSRStructure) -> torch.Tensor:

@@ -236,7 +236,18 @@ class FeedbackLinearFunction(torch.autograd.Function):
         plan: LinearPlan = ctx.plan
         s = plan.structure
         gx = gw = gb = None
-        if ctx.needs_input_grad[0]:
+        fused = (
+            plan.kernel == "numba"
+            and ctx.needs_input_grad[0]
+            and ctx.needs_input_grad[1]
+            and not (plan.mode is Feedback.FA and plan.dense_feedback)
+        )
+        if fused:  # one sweep computes both gradients at the nonzeros
+            b = fb.reshape(-1)[s.flat] if fb is not None else None
+            gx, gw = K.fused_backward(grad_out, feedback_matrix(plan.mode, w, b, s.nnz), saved, s)
+            if not ctx.values:
+                gw = K.dense_from_values(gw, s)
+        elif ctx.needs_input_grad[0]:
             if plan.kernel == "dense":
                 gx = K.input_grad("dense", grad_out, feedback_matrix(plan.mode, w, fb, plan.nnz), None)
             elif plan.mode is Feedback.FA and plan.dense_feedback:
@@ -244,7 +255,7 @@ class FeedbackLinearFunction(torch.autograd.Function):
             else:
                 b = fb.reshape(-1)[s.flat] if fb is not None else None
                 gx = K.input_grad(plan.kernel, grad_out, feedback_matrix(plan.mode, w, b, s.nnz), s)
-        if ctx.needs_input_grad[1]:
+        if ctx.needs_input_grad[1] and not fused:
             if ctx.values:
                 gw = K.weight_values_grad(plan.kernel, grad_out, saved, s)
             else:
