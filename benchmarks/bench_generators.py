@@ -16,6 +16,11 @@ of one model); the table for a model has one column per registered implementatio
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.insert(0, str(_Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
 import argparse
 import statistics
 import time

@@ -7,6 +7,11 @@ networkx's edge-list read includes the conversion to a scipy sparse array.
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.insert(0, str(_Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
 import pathlib
 import statistics
 import sys
