@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from smallworld._atomic import atomic_open
 
 __all__ = ["CHECKPOINT_NAME", "RESULTS_NAME", "atomic_write_bytes", "save_checkpoint", "load_checkpoint", "write_json"]
 
@@ -23,19 +24,8 @@ RESULTS_NAME = "results.json"
 
 def _atomic(path: Path, write: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_open(path, binary=True, what="the training state") as fh:
+        write(fh)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -28,16 +28,15 @@ directory, which is flushed, ``fsync``-ed and renamed over the target with
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, Literal, overload
 
 import numpy as np
 import scipy.sparse as sp
 
+from smallworld._atomic import atomic_open
 from smallworld._graph import as_graph, is_directed
 from smallworld._io_edgelist import format_edgelist, parse_edgelist
 from smallworld._io_gml import format_gml, parse_gml
@@ -279,44 +278,9 @@ def _read_npz(p: Path, directed: bool | None) -> sp.csr_array:
     return _canonical(M, False if directed is False else None)
 
 
-@contextmanager
-def _atomic(path: Path, binary: bool) -> Iterator[IO[Any]]:
-    """Open a temporary file next to ``path``; on success fsync it and rename it over ``path``."""
-    directory = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise IsADirectoryError(f"cannot write the graph to {os.fspath(path)!r}: it is a directory")
-    if not directory.is_dir():
-        raise FileNotFoundError(f"cannot write {os.fspath(path)!r}: directory {os.fspath(directory)!r} does not exist")
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": "\n"})) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:  # make the rename itself durable (POSIX); not possible everywhere
-        dfd = os.open(directory, os.O_RDONLY)
-    except OSError:  # pragma: no cover
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(dfd)
+def _atomic(path: Path, binary: bool):
+    """Atomic write of a graph file (see :mod:`smallworld._atomic`)."""
+    return atomic_open(path, binary=binary, what="the graph")
 
 
 def write(graph: Any, path: PathLike, *, format: str | None = None, labels: Sequence[str] | None = None) -> None:

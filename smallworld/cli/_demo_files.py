@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from smallworld._atomic import atomic_write_text
 from smallworld.cli import CLIError
 
 __all__ = ["report_folder", "write_text", "write_json", "json_ready"]
@@ -50,7 +51,7 @@ def report_folder(out: str | os.PathLike, *, force: bool = False) -> Iterator[Pa
         yield staging
         _check_destination(out, force)
         if not out.exists():
-            os.chmod(staging, 0o777 & ~_umask())
+            os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700
             os.replace(staging, out)  # the whole report appears at once
             return
         for src in sorted(staging.rglob("*")):
@@ -71,16 +72,7 @@ def _umask() -> int:
 
 def write_text(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` atomically (temporary file in the same folder, then ``os.replace``)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_text(path, text, what="the report")
 
 
 def json_ready(x: Any) -> Any:

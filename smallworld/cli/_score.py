@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -60,21 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"--json must name a file, got a directory: {path}")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise FileNotFoundError(f"--json: directory does not exist: {parent}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from smallworld._atomic import atomic_write_text
+
+    atomic_write_text(path, text + "\n", what="--json")
 
 
 def _dense_mlp(sizes: list[int]) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import scipy.sparse as sp
 
 from smallworld._validation import SeedLike, check_int, check_probability, check_random_state
