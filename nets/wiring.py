@@ -37,9 +37,13 @@ from smallworld._validation import SeedLike, check_bool, check_choice, check_int
 __all__ = ["LAYER_GRAPHS", "layered_masks", "relational_masks", "DAGWiring", "dag_wiring"]
 
 #: Graph families accepted by :func:`layered_masks`.
-LAYER_GRAPHS = ("dense", "er", "powerlaw_in", "powerlaw_out", "ws", "ws_flex", "ba")
+LAYER_GRAPHS = ("dense", "er", "powerlaw_in", "powerlaw_out", "ws", "ws_flex", "ba", "hk", "ke")
 
-_SQUARE = ("ws", "ws_flex", "ba")
+_SQUARE = ("ws", "ws_flex", "ba", "hk", "ke")
+
+#: Fixed model parameters of the clustered scale-free square layers.
+HK_P_TRIAD = 0.5
+KE_MU = 0.1
 
 
 def _square_graph(graph: str, n: int, density: float, p: float, rng: np.random.Generator) -> sp.csr_array:
@@ -54,7 +58,11 @@ def _square_graph(graph: str, n: int, density: float, p: float, rng: np.random.G
         return sw.ws_flex(n, float(min(max(k, 2.0), n - 1)), p, seed=rng)
     m = int(min(max(1, round(k / 2)), n - 1))
     if n < 2:
-        raise ValueError(f"graph='ba' needs a layer width n >= 2, got n={n}")
+        raise ValueError(f"graph={graph!r} needs a layer width n >= 2, got n={n}")
+    if graph == "hk":
+        return sw.holme_kim(n, m, HK_P_TRIAD, seed=rng)
+    if graph == "ke":
+        return sw.klemm_eguiluz(n, m, KE_MU, seed=rng)
     return sw.barabasi_albert(n, m, seed=rng)
 
 
@@ -74,18 +82,20 @@ def layered_masks(
     sizes : sequence of int
         Widths ``[n_0, n_1, ..., n_L]`` (at least two, each >= 1); mask ``l``
         has shape ``(sizes[l + 1], sizes[l])``.
-    graph : {"dense", "er", "powerlaw_in", "powerlaw_out", "ws", "ws_flex", "ba"}
+    graph : {"dense", "er", "powerlaw_in", "powerlaw_out", "ws", "ws_flex", "ba", "hk", "ke"}
         ``"dense"``: all-True masks.  ``"er"``, ``"powerlaw_in"``,
         ``"powerlaw_out"``: :func:`smallworld.bipartite` at exactly ``density``
         (uniform, power-law fan-in, power-law fan-out), with no empty row or
         column whenever the density allows one entry per row and column.
-        ``"ws"``, ``"ws_flex"``, ``"ba"``: between two layers of equal width
-        ``n`` the mask is a fresh Watts-Strogatz / WS-flex / Barabasi-Albert
-        graph on ``n`` nodes plus self-loops (neuron ``i`` feeds ``i``), with
-        mean degree ``k ~ density * n - 1`` (WS rounds to an even ``k``, BA
-        uses ``m = k / 2``), so the mask density is close to ``density``; a
-        layer whose widths differ falls back to the bipartite variant that
-        resembles the family (``"er"`` for WS, ``"powerlaw_in"`` for BA).
+        ``"ws"``, ``"ws_flex"``, ``"ba"``, ``"hk"``, ``"ke"``: between two
+        layers of equal width ``n`` the mask is a fresh Watts-Strogatz /
+        WS-flex / Barabasi-Albert / Holme-Kim (``p_triad = HK_P_TRIAD``) /
+        Klemm-Eguiluz (``mu = KE_MU``) graph on ``n`` nodes plus self-loops
+        (neuron ``i`` feeds ``i``), with mean degree ``k ~ density * n - 1``
+        (WS rounds to an even ``k``, the growth models use ``m = k / 2``), so
+        the mask density is close to ``density``; a layer whose widths differ
+        falls back to the bipartite variant that resembles the family
+        (``"er"`` for WS, ``"powerlaw_in"`` for the scale-free families).
     density : float
         Fraction of connections in ``(0, 1]`` (ignored for ``"dense"``).
     p : float
@@ -127,7 +137,7 @@ def layered_masks(
             A = _square_graph(graph, n_in, density, p, rng)
             masks.append(_with_self_loops(A).T.tocsr())
         else:
-            degree = graph if graph in ("er", "powerlaw_in", "powerlaw_out") else ("powerlaw_in" if graph == "ba" else "er")
+            degree = graph if graph in ("er", "powerlaw_in", "powerlaw_out") else ("powerlaw_in" if graph in ("ba", "hk", "ke") else "er")
             k = round(density * n_in * n_out)
             min_deg = 1 if k >= max(n_in, n_out) else 0
             masks.append(sw.bipartite(n_in, n_out, density, degree=degree, gamma=gamma, min_degree=min_deg, seed=rng))

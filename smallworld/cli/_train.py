@@ -20,7 +20,7 @@ Rules: bp, fa, usf, frsf, dfa, pred, sim, predsim, pred-bio, sim-bio, predsim-bi
 readout-only.  Data: digits, mnist1d, fashion-mnist, or a folder of IDX files.
 """
 
-WIRINGS = ("dense", "er", "ws", "ws_flex", "ba", "powerlaw_in", "powerlaw_out")
+WIRINGS = ("dense", "er", "ws", "ws_flex", "ba", "hk", "ke", "powerlaw_in", "powerlaw_out")
 
 
 def _hidden(text: str) -> list[int]:

@@ -21,7 +21,7 @@ def test_bipartite_layers_have_exact_density_and_no_empty_rows_or_columns(graph)
         assert (m.sum(axis=1) > 0).all() and (m.sum(axis=0) > 0).all()
 
 
-@pytest.mark.parametrize("graph", ["ws", "ws_flex", "ba"])
+@pytest.mark.parametrize("graph", ["ws", "ws_flex", "ba", "hk", "ke"])
 def test_square_layers_are_the_graph_plus_self_loops_and_others_fall_back(graph):
     masks = layered_masks([64, 64, 64, 10], graph, 0.25, seed=1)
     for m in masks[:2]:
@@ -42,6 +42,30 @@ def test_ws_layer_is_a_watts_strogatz_graph():
     ring = sw.ring_lattice(100, 6)  # k = 0.07 * 100 - 1 = 6
     lattice_with_loops = (ring + sp.eye_array(100, dtype=bool)).astype(bool)
     assert (m != lattice_with_loops).nnz == 0
+
+
+@pytest.mark.parametrize(("graph", "make"), [
+    ("ba", lambda n, m, rng: sw.barabasi_albert(n, m, seed=rng)),
+    ("hk", lambda n, m, rng: sw.holme_kim(n, m, 0.5, seed=rng)),
+    ("ke", lambda n, m, rng: sw.klemm_eguiluz(n, m, 0.1, seed=rng)),
+])
+def test_scale_free_layer_is_that_generators_graph(graph, make):
+    # density 0.2 at n=50: k = 0.2 * 50 - 1 = 9, m = round(9 / 2) = 4; the same generator stream
+    m = layered_masks([50, 50], graph, 0.2, seed=7)[0]
+    ref = make(50, 4, np.random.default_rng(7))
+    assert (m != (ref + sp.eye_array(50, dtype=bool)).astype(bool)).nnz == 0
+
+
+def test_holme_kim_layers_are_more_clustered_than_ba():
+    def mean_c(graph):
+        cs = []
+        for s in range(4):
+            m = layered_masks([80, 80], graph, 0.15, seed=s)[0].tolil()
+            m.setdiag(False)
+            cs.append(nx.average_clustering(sw.to_networkx(sp.csr_array(m))))
+        return np.mean(cs)
+
+    assert mean_c("hk") > mean_c("ba") + 0.05
 
 
 def test_layered_masks_seeded_and_dense():
