@@ -8,7 +8,7 @@ from typing import Any
 
 from smallworld._atomic import atomic_open
 
-__all__ = ["new_figure", "save_png", "check_path", "COLORS", "LINESTYLES"]
+__all__ = ["new_figure", "save_png", "check_path", "plain_log_ticks", "COLORS", "LINESTYLES"]
 
 #: Colour-blind-safe palette (Okabe & Ito), cycled by series.
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
@@ -44,3 +44,15 @@ def save_png(fig: Any, path: Path, *, dpi: int = 100) -> Path:
     with atomic_open(path, binary=True, what="the figure") as fh:
         fig.savefig(fh, format="png", dpi=dpi)
     return path
+
+
+def plain_log_ticks(ax: Any, which: str = "xy") -> None:
+    """Label log axes with plain numbers (``20``, ``0.5``) instead of ``2 × 10^1``."""
+    from matplotlib.ticker import FuncFormatter
+
+    fmt = FuncFormatter(lambda v, _: f"{v:g}")
+    for name in which:
+        axis = ax.xaxis if name == "x" else ax.yaxis
+        if (ax.get_xscale() if name == "x" else ax.get_yscale()) == "log":
+            axis.set_major_formatter(fmt)
+            axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[0] in "235" else ""))
