@@ -64,7 +64,7 @@ def _finalize(A: sp.sparray, directed: bool | None, name: str) -> sp.csr_array:
         A = A.astype(np.float64, copy=True)
         A.sum_duplicates()
         A.eliminate_zeros()
-        if A.nnz and np.all(A.data == 1.0):
+        if A.nnz == 0 or np.all(A.data == 1.0):  # no weights, or all 1: unweighted
             A = A.astype(bool)
     if directed is False:
         A = _symmetrize(A)
