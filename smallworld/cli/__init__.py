@@ -80,7 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CLIError, ValueError, TypeError, FileNotFoundError, FileExistsError, IsADirectoryError,
             NotADirectoryError, PermissionError) as exc:
         msg = str(exc) or type(exc).__name__
-        if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in msg:
+        if isinstance(exc, OSError) and exc.strerror and exc.filename:
+            msg = f"{exc.strerror}: {exc.filename}"  # "No such file or directory: x", not "[Errno 2] ..."
+        elif isinstance(exc, OSError) and exc.filename and str(exc.filename) not in msg:
             msg = f"{msg}: {exc.filename}"
         print(f"smallworld {args.command}: error: {msg}", file=sys.stderr)
         return 2
