@@ -81,11 +81,13 @@ class Dataset:
         ValueError
             On NaN or infinite features, mismatched lengths, feature counts that
             differ between splits, or labels that are not integers ``>= 0``.
+        TypeError
+            If features or labels are not real numbers (strings, objects, complex).
         """
         parts = {}
         for split, X, y in (("train", X_train, y_train), ("test", X_test, y_test)):
-            Xt = torch.as_tensor(np.asarray(X) if not torch.is_tensor(X) else X)
-            yt = torch.as_tensor(np.asarray(y) if not torch.is_tensor(y) else y)
+            Xt = _as_real_tensor(X, f"X_{split}")
+            yt = _as_real_tensor(y, f"y_{split}")
             if Xt.ndim < 1 or Xt.shape[0] == 0:
                 raise ValueError(f"X_{split} must hold at least one sample, got shape {tuple(Xt.shape)}")
             Xt = Xt.reshape(Xt.shape[0], -1)
@@ -141,6 +143,18 @@ class Dataset:
             f"Dataset(name={self.name!r}, train={tuple(self.X_train.shape)}, test={tuple(self.X_test.shape)}, "
             f"n_classes={self.n_classes})"
         )
+
+
+def _as_real_tensor(a: Any, name: str) -> torch.Tensor:
+    """``a`` as a torch tensor of bool/integer/float dtype; a clear TypeError otherwise."""
+    if not torch.is_tensor(a):
+        a = np.asarray(a)
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold real numbers (bool, integer or float), got dtype {a.dtype}")
+        a = torch.as_tensor(a)
+    elif a.is_complex():
+        raise TypeError(f"{name} must hold real numbers (bool, integer or float), got dtype {a.dtype}")
+    return a
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:

@@ -177,3 +177,22 @@ def test_from_arrays_validates_shapes():
         Dataset.from_arrays(np.zeros((2, 2)), [0, 1], np.zeros((1, 3)), [0])
     with pytest.raises(ValueError, match="integer class labels"):
         Dataset.from_arrays(np.zeros((2, 2)), [0.0, 1.0], np.zeros((1, 2)), [0])
+
+
+@pytest.mark.parametrize(
+    "bad, name",
+    [
+        ({"X_train": np.array([["a", "b"], ["c", "d"]])}, "X_train"),
+        ({"y_train": np.array(["0", "1"])}, "y_train"),
+        ({"X_test": np.ones((1, 2)) * 1j}, "X_test"),
+        ({"X_train": torch.ones(2, 2, dtype=torch.complex64)}, "X_train"),
+        ({"y_test": np.array([object()], dtype=object)}, "y_test"),
+    ],
+)
+def test_from_arrays_refuses_non_real_dtypes_naming_the_array(bad, name):
+    # strings used to escape as torch's "can't convert np.ndarray of type numpy.str_";
+    # complex features were silently cast to float32, dropping the imaginary part
+    args = {"X_train": np.zeros((2, 2)), "y_train": [0, 1], "X_test": np.zeros((1, 2)), "y_test": [0]}
+    args.update(bad)
+    with pytest.raises(TypeError, match=name):
+        Dataset.from_arrays(args["X_train"], args["y_train"], args["X_test"], args["y_test"])
