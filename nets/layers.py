@@ -47,7 +47,7 @@ class SparseLinear(nn.Module):
     ----------
     in_features, out_features : int
         Layer sizes (>= 1).
-    mask : array-like of shape (out_features, in_features), optional
+    mask : tensor, ndarray or scipy sparse matrix of shape (out_features, in_features), optional
         Connectivity: ``mask[i, j]`` connects input ``j`` to output ``i``.  A
         torch bool or 0/1 tensor (dense or sparse), a numpy bool or 0/1 array,
         or a scipy sparse matrix (its nonzero pattern).  ``None``: all True
@@ -438,11 +438,18 @@ def _coerce_mask(mask: Any, n_out: int, n_in: int, device: torch.device) -> torc
             raise TypeError(f"mask must hold booleans or 0/1 numbers, got dtype {mask.dtype}")
         return to_torch_mask(sp.csr_array(mask), device=device)
     if isinstance(mask, np.ndarray):
-        mask = torch.from_numpy(np.ascontiguousarray(mask)) if mask.dtype.kind in "biuf" else mask
+        if mask.dtype.kind not in "biuf":
+            raise TypeError(
+                "mask must be None, a torch tensor, a numpy array or a scipy sparse matrix of shape "
+                f"(out_features, in_features) = {want} holding booleans or 0/1 numbers, "
+                f"got a numpy array of dtype {mask.dtype}"
+            )
+        mask = torch.from_numpy(np.ascontiguousarray(mask))
     if not isinstance(mask, torch.Tensor):
         raise TypeError(
             "mask must be None, a torch tensor, a numpy array or a scipy sparse matrix of shape "
             f"(out_features, in_features) = {want}, got {type(mask).__name__}"
+            + (" (convert it with numpy.asarray)" if isinstance(mask, (list, tuple)) else "")
         )
     if tuple(mask.shape) != want:
         raise ValueError(f"mask must have shape (out_features, in_features) = {want}, got {tuple(mask.shape)}")

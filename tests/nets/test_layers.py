@@ -294,3 +294,10 @@ def test_numba_backend_refuses_cuda(device):
         layer = SparseLinear(4, 3, backend="numba", device=device, seed=0)
         with pytest.raises(ValueError, match="runs on CPU only"):
             layer(torch.zeros(1, 4, device=device))
+
+
+@pytest.mark.parametrize("mask", [np.array([["a"] * 4] * 3), np.ones((3, 4), dtype=object)])
+def test_numpy_mask_of_wrong_dtype_names_the_dtype(mask):
+    # a numpy array *is* an accepted type: the error must say its dtype is the problem, not "got ndarray"
+    with pytest.raises(TypeError, match=rf"holding booleans or 0/1 numbers, got a numpy array of dtype {mask.dtype}"):
+        SparseLinear(4, 3, mask)
