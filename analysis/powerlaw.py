@@ -176,6 +176,11 @@ class PowerLawFit:
 def _check_data(degrees: Any, discrete: bool) -> tuple[np.ndarray, int]:
     if isinstance(degrees, (str, bytes)) or not hasattr(degrees, "__len__") and not hasattr(degrees, "__array__"):
         raise TypeError(f"degrees must be a 1-D array-like of numbers, got {type(degrees).__name__}")
+    if hasattr(degrees, "adj") and hasattr(degrees, "is_directed"):  # a networkx graph iterates its node ids
+        raise TypeError(
+            f"degrees must be a 1-D array-like of numbers, got a graph ({type(degrees).__name__}); "
+            "pass its degree sequence, e.g. [d for _, d in G.degree()]"
+        )
     x = np.asarray(degrees)
     if x.dtype == bool or x.dtype.kind not in "iuf":
         raise TypeError(f"degrees must be numeric (integers or floats), got dtype {x.dtype}")
@@ -310,7 +315,8 @@ def fit_power_law(
     Raises
     ------
     TypeError
-        If ``degrees`` is not numeric or an argument has the wrong type.
+        If ``degrees`` is not numeric (or is a graph rather than its degree
+        sequence) or an argument has the wrong type.
     ValueError
         If ``degrees`` is not 1-D, has negative, non-finite or (when
         discrete) non-integer values, has fewer than two distinct positive

@@ -120,7 +120,9 @@ def ws_curve(
     n : int, default 1000
         Number of nodes (Watts & Strogatz used 1000).
     k : int, default 10
-        Even degree of the ring lattice, ``2 <= k < n`` (they used 10).
+        Even degree of the ring lattice, ``4 <= k < n`` (they used 10; for
+        ``k = 2`` the lattice has no triangles, ``C(0) = 0``, and ``C(p)/C(0)``
+        is undefined).
     ps : sequence of float, optional
         Rewiring probabilities in ``(0, 1]``, strictly increasing.  Defaults to
         :data:`WS98_PS`, the 14 log-spaced values from 1e-4 to 1.
@@ -141,10 +143,10 @@ def ws_curve(
     Raises
     ------
     TypeError
-        If ``n``, ``k`` or ``seeds`` is not an integer or ``ps`` is not a
-        sequence of real numbers.
+        If ``n``, ``k`` or ``seeds`` is not an integer, ``ps`` is not a
+        sequence of real numbers or ``progress`` is not callable.
     ValueError
-        If ``k`` is odd or not in ``[2, n)``, ``seeds < 1``, or ``ps`` is empty,
+        If ``k`` is odd or not in ``[4, n)``, ``seeds < 1``, or ``ps`` is empty,
         not strictly increasing or outside ``(0, 1]``; also if a rewired graph
         is disconnected (its path length would be undefined: raise ``k``).
 
@@ -169,10 +171,15 @@ def ws_curve(
     from smallworld import watts_strogatz
 
     n = check_int(n, "n", min_val=3)
-    k = check_int(k, "k", min_val=2)
-    if k % 2 or k >= n:
-        raise ValueError(f"k must be even and 2 <= k < n, got k={k}, n={n}")
+    k = check_int(k, "k")
+    if k % 2 or k < 4 or k >= n:
+        raise ValueError(
+            f"k must be even and 4 <= k < n (for k=2 the lattice has C(0)=0, so C(p)/C(0) is undefined), "
+            f"got k={k}, n={n}"
+        )
     seeds = check_int(seeds, "seeds", min_val=1)
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be None or a callable, got {progress!r}")
     ps_arr = _check_ps(WS98_PS if ps is None else ps)
     rng = check_random_state(seed)
 
