@@ -91,6 +91,28 @@ class TrainResult:
 def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int = _EVAL_BATCH) -> tuple[float, float]:
     """Mean cross-entropy and accuracy of ``model`` on ``(X, y)`` in eval mode.
 
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Returns logits ``(n, n_classes)``.
+    X : torch.Tensor
+        Inputs ``(n, ...)`` with ``n >= 1``, on the model's device and dtype.
+    y : torch.Tensor
+        Integer labels ``(n,)`` in ``0..n_classes-1``.
+    batch_size : int
+        Samples per forward pass (>= 1).
+
+    Returns
+    -------
+    (float, float)
+        Mean cross-entropy (nats) and accuracy in ``[0, 1]``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For non-tensor inputs, integer-free labels, lengths that differ or are
+        zero, a bad ``batch_size``, or labels outside the model's outputs.
+
     Examples
     --------
     >>> net = nn.Linear(2, 2)
@@ -98,12 +120,28 @@ def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int
     >>> 0.0 <= acc <= 1.0
     True
     """
+    batch_size = check_int(batch_size, "batch_size", min_val=1)
+    if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
+        raise TypeError(f"X and y must be torch tensors, got {type(X).__name__} and {type(y).__name__}")
+    if y.dim() != 1 or y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+        raise ValueError(f"y must be a 1-D tensor of integer class labels, got shape {tuple(y.shape)} and dtype {y.dtype}")
+    if X.dim() < 1 or X.shape[0] != y.shape[0] or y.shape[0] == 0:
+        raise ValueError(
+            f"X and y must hold the same number (>= 1) of samples, got X of shape {tuple(X.shape)} and y of shape {tuple(y.shape)}"
+        )
     was = model.training
     model.eval()
     total, correct, n = 0.0, 0, int(y.shape[0])
     try:
         for i in range(0, n, batch_size):
             logits = model(X[i : i + batch_size])
+            if i == 0:
+                lo, hi = int(y.min()), int(y.max())
+                if lo < 0 or hi >= logits.shape[-1]:
+                    raise ValueError(
+                        f"y must hold labels in 0..{logits.shape[-1] - 1} (the model has {logits.shape[-1]} outputs), "
+                        f"got labels in {lo}..{hi}"
+                    )
             total += float(nn.functional.cross_entropy(logits, y[i : i + batch_size], reduction="sum"))
             correct += int((logits.argmax(1) == y[i : i + batch_size]).sum())
     finally:
