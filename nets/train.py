@@ -188,6 +188,31 @@ def _check_model(model: nn.Module, ds: Dataset) -> None:
         raise ValueError(f"the model has {n_out} outputs but data set {ds.name!r} has {ds.n_classes} classes")
 
 
+def _probe_model(model: nn.Module, ds: Dataset) -> None:
+    """One eval-mode forward on one training sample: a model that cannot take the data
+    (feature count, too few outputs) is refused here with one message, not deep in a step."""
+    x = ds.X_train[:1]
+    was = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(x)
+    except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+        raise ValueError(
+            f"model {type(model).__name__} cannot take data set {ds.name!r} ({ds.n_features} features): "
+            f"a forward pass on one sample of shape {tuple(x.shape)} failed with: {exc}"
+        ) from exc
+    finally:
+        model.train(was)
+    if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != 1:
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"model {type(model).__name__} must return logits of shape (batch, n_classes), got {got} for a batch of 1")
+    if out.shape[1] < ds.n_classes:
+        raise ValueError(
+            f"the model has {out.shape[1]} outputs but data set {ds.name!r} has {ds.n_classes} classes (labels 0..{ds.n_classes - 1})"
+        )
+
+
 def train(
     model: nn.Module,
     rule: Rule | str,
@@ -308,6 +333,7 @@ def train(
     model.to(dev)
     dtype = next(model.parameters()).dtype
     ds = ds.to(dev, dtype)
+    _probe_model(model, ds)
 
     rule_seed, shuffle_seed = (int(v) >> 2 for v in np.random.SeedSequence(s).generate_state(2, np.uint64))
     config = {

@@ -35,3 +35,36 @@ def test_evaluate_still_scores_valid_input():
         logits = net(X)
     assert loss == pytest.approx(float(torch.nn.functional.cross_entropy(logits, y)), rel=1e-5)
     assert acc == pytest.approx(float((logits.argmax(1) == y).float().mean()))
+
+
+@pytest.mark.parametrize(
+    "model, match",
+    [
+        (lambda: torch.nn.Sequential(torch.nn.Linear(64, 5)), r"the model has 5 outputs but data set .* has 10 classes"),
+        (lambda: torch.nn.Sequential(torch.nn.Linear(10, 10)), r"cannot take data set .*64 features.*shape \(1, 64\)"),
+    ],
+)
+def test_train_refuses_a_plain_model_that_does_not_fit_the_data(model, match):
+    # a generic nn.Module (no .sizes/.n_inputs) used to fail inside the first step with
+    # IndexError "Target 6 is out of bounds" or RuntimeError "mat1 and mat2 shapes cannot be multiplied"
+    from nets import load_dataset, train
+
+    ds = load_dataset("digits", seed=0)
+    with pytest.raises(ValueError, match=match):
+        train(model(), "bp", ds, epochs=1, progress=False, seed=0)
+
+
+def test_train_probe_leaves_plain_model_training_deterministic():
+    from nets import load_dataset, train
+
+    ds = load_dataset("digits", seed=0)
+
+    def run():
+        with torch.random.fork_rng():  # test-side only: nn.Linear draws its init from the global RNG
+            torch.manual_seed(0)
+            net = torch.nn.Sequential(torch.nn.Linear(64, 16), torch.nn.ReLU(), torch.nn.Linear(16, 10))
+        r = train(net, "bp", ds, epochs=1, progress=False, seed=3)
+        assert net.training
+        return r.history[0]["train_loss"], r.history[0]["test_accuracy"]
+
+    assert run() == run()
