@@ -60,9 +60,11 @@ def _ticker(progress: Progress | None, total: int) -> Callable[[], None]:
 
 def _nonzero(x: float, name: str, what: str) -> float:
     if x == 0 or not math.isfinite(x):
+        # only sigma has a clustering= choice; omega's C_latt = 0 means no lattice has a triangle
+        hint = "; try clustering='average', more nrand, or null='analytic'" if what == "sigma" else ""
         raise ValueError(
             f"{what} is undefined: the reference value {name} = {x}; the references have no triangles "
-            "(the graph is too sparse); try clustering='average', more nrand, or null='analytic'"
+            f"(the graph is too sparse){hint}"
         )
     return x
 
@@ -135,6 +137,7 @@ def sigma(
     check_choice(clustering, "clustering", ("transitivity", "average"))
     check_choice(null, "null", ("rewire", "analytic"))
     nrand = check_int(nrand, "nrand", min_val=1)
+    niter = check_int(niter, "niter", min_val=0)
     A = _prepare(g, disconnected, "sigma")
     rng = check_random_state(seed)
     ip, ix = index_arrays(A)

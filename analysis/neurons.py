@@ -48,6 +48,7 @@ References
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -183,17 +184,33 @@ def _linear_layers(model: Any, input_shape: Sequence[int] | None) -> list[Any]:
         raise TypeError(f"{_SUPPORTED_TEXT}; {type(model).__name__} has no Linear-like layer")
     if input_shape is not None:
         # the order in which the layers actually run
-        shape = tuple(int(v) for v in input_shape)
+        if isinstance(input_shape, (str, bytes)) or not hasattr(input_shape, "__iter__"):
+            raise TypeError(f"input_shape must be a sequence of positive integers, got {input_shape!r}")
+        shape = tuple(input_shape)
+        if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in shape):
+            raise ValueError(f"input_shape must hold positive integers, got input_shape={shape!r}")
+        shape = tuple(int(v) for v in shape)
         order: list[int] = []
         ids = {id(m): k for k, m in enumerate(found)}
         hooks = [m.register_forward_hook(lambda mod, i, o: order.append(ids[id(mod)])) for m in found]
+        # eval mode for the trace: no BatchNorm statistics updated, no dropout draw; restored after
+        modes = [(mod, mod.training) for mod in model.modules()]
+        model.eval()
         try:
             p = next(model.parameters())
             with torch.no_grad():
-                model(torch.zeros((1, *shape), dtype=p.dtype, device=p.device))
+                try:
+                    model(torch.zeros((1, *shape), dtype=p.dtype, device=p.device))
+                except (RuntimeError, ValueError) as exc:
+                    raise ValueError(
+                        f"neuron_graph could not run the model on zeros of shape (1, *input_shape) with "
+                        f"input_shape={shape}: {exc}"
+                    ) from exc
         finally:
             for h in hooks:
                 h.remove()
+            for mod, mode in modes:
+                mod.training = mode
         if sorted(order) != list(range(len(found))):
             raise ValueError(
                 "neuron_graph needs every Linear-like layer to run exactly once in a forward pass; "
@@ -214,8 +231,9 @@ def neuron_graph(model: Any, *, input_shape: Sequence[int] | None = None) -> Neu
         protocol of this module.
     input_shape : sequence of int, optional
         Shape of one input sample (without the batch dimension).  If given,
-        the layer order is taken from a forward pass on zeros instead of the
-        modules' registration order.
+        the layer order is taken from a forward pass on zeros (in eval mode,
+        so BatchNorm statistics are left untouched; the training flags are
+        restored) instead of the modules' registration order.
 
     Returns
     -------
@@ -231,7 +249,8 @@ def neuron_graph(model: Any, *, input_shape: Sequence[int] | None = None) -> Neu
         Linear-like layer.
     ValueError
         If consecutive layers do not chain (``out_features`` of one differs
-        from ``in_features`` of the next) or a protocol result is malformed.
+        from ``in_features`` of the next), a protocol result is malformed, or
+        ``input_shape`` is not positive integers or does not fit the model.
 
     Examples
     --------

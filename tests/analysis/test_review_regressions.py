@@ -26,3 +26,79 @@ def test_fit_power_law_refuses_a_graph_instead_of_fitting_its_node_ids():
     # np.asarray(nx.Graph) is the array of node ids 0..n-1: it was silently fitted as "degrees".
     with pytest.raises(TypeError, match=r"got a graph \(Graph\); pass its degree sequence"):
         fit_power_law(nx.karate_club_graph(), n_bootstrap=0)
+
+
+def _bn_model():
+    torch = pytest.importorskip("torch")
+
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bn = torch.nn.BatchNorm1d(3)
+            self.lin = torch.nn.Linear(5, 2)
+
+        def forward(self, x):
+            return self.lin(self.bn(x))
+
+    return M()
+
+
+def test_neuron_graph_trace_leaves_batchnorm_statistics_alone():
+    from analysis import neuron_graph
+
+    m = _bn_model()
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    neuron_graph(m, input_shape=(3, 5))
+    after = m.state_dict()
+    assert all(bool((before[k] == after[k]).all()) for k in before)  # num_batches_tracked was 0 -> 1
+    assert m.training and m.bn.training
+
+
+def test_neuron_graph_trace_works_with_batchnorm_after_linear():
+    torch = pytest.importorskip("torch")
+    from analysis import neuron_graph
+
+    m = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 2))
+    # a batch of one in training mode made BatchNorm raise "Expected more than 1 value per channel"
+    assert neuron_graph(m, input_shape=(3,)).layer_sizes == (3, 4, 2)
+    assert m.training
+
+
+@pytest.mark.parametrize(
+    "input_shape, exc, match",
+    [
+        ((5,), ValueError, r"could not run the model .* input_shape=\(5,\)"),
+        ((-3,), ValueError, r"input_shape must hold positive integers, got input_shape=\(-3,\)"),
+        ("3", TypeError, "input_shape must be a sequence of positive integers"),
+    ],
+)
+def test_neuron_graph_bad_input_shape(input_shape, exc, match):
+    torch = pytest.importorskip("torch")
+    from analysis import neuron_graph
+
+    with pytest.raises(exc, match=match):
+        neuron_graph(torch.nn.Sequential(torch.nn.Linear(3, 4)), input_shape=input_shape)
+
+
+def test_sigma_checks_niter_also_with_analytic_null():
+    import networkx as nx
+
+    from analysis import sigma
+
+    G = nx.connected_watts_strogatz_graph(40, 4, 0.1, seed=1)
+    with pytest.raises(ValueError, match="niter must be an integer >= 0, got niter=-3"):
+        sigma(G, niter=-3, null="analytic")
+    with pytest.raises(TypeError, match="niter must be an integer"):
+        sigma(G, niter=2.5, null="analytic")
+
+
+@pytest.mark.parametrize("null", ["rewire", "analytic"])
+def test_omega_undefined_message_names_no_clustering_argument(null):
+    import networkx as nx
+
+    from analysis import omega
+
+    # a ring with k=2 has no triangles, so C_latt = 0; omega has no clustering= parameter to suggest
+    with pytest.raises(ValueError, match=r"omega is undefined: the reference value C_latt = 0") as info:
+        omega(nx.cycle_graph(12), niter=1, nrand=1, seed=0, null=null)
+    assert "clustering=" not in str(info.value)
