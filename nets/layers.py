@@ -35,8 +35,11 @@ class SparseLinear(nn.Module):
       gradient is exactly zero there in every backend and feedback mode, so
       SGD (momentum, weight decay), Adam/AdamW, RMSprop and any optimizer
       whose update is a function of the gradient and the weight keep those
-      entries at zero (tested).  Writing into ``weight`` by hand is the only
-      way to break this; :meth:`apply_mask` repairs it.
+      entries at zero (tested).  Two things break this: writing into
+      ``weight`` by hand, and optimizer state (momentum, Adam moments) built
+      *before* :meth:`set_mask` or loading another mask, which keeps moving
+      the entries just masked off -- build a new optimizer after changing the
+      mask.  :meth:`apply_mask` repairs both.
     - *sparse storage* (the layer runs a sparse kernel): the only Parameter is
       ``weight_values``, the ``nnz`` weights on the mask in row-major order;
       entries outside the mask do not exist.  Gradients and optimizer steps
@@ -304,9 +307,11 @@ class SparseLinear(nn.Module):
     def set_mask(self, mask: Any) -> SparseLinear:
         """Replace the mask (same shape); weights and ``B`` outside it become 0.
 
-        Newly connected positions start at weight 0.  Returns the layer.  With
-        sparse storage ``weight_values`` becomes a new Parameter (its length is
-        the new ``nnz``): build the optimizer after this call.
+        Newly connected positions start at weight 0.  Returns the layer.  Build
+        the optimizer after this call: with sparse storage ``weight_values``
+        becomes a new Parameter (its length is the new ``nnz``); with dense
+        storage an old optimizer's momentum or Adam moments would keep moving
+        the entries just masked off away from 0.
         """
         m = _coerce_mask(mask, self.out_features, self.in_features, self.mask.device)
         _warn_dead(m)

@@ -68,3 +68,29 @@ def test_train_probe_leaves_plain_model_training_deterministic():
         return r.history[0]["train_loss"], r.history[0]["test_accuracy"]
 
     assert run() == run()
+
+
+def test_set_mask_then_fresh_optimizer_keeps_masked_off_weights_zero():
+    # documents the contract stated in SparseLinear/set_mask: an optimizer built *before*
+    # set_mask carries Adam moments that move masked-off entries; a fresh one does not,
+    # and apply_mask repairs the stale case
+    from nets import SparseLinear
+
+    layer = SparseLinear(6, 4, seed=0, backend="dense")
+    opt = torch.optim.Adam(layer.parameters(), lr=0.1)
+    g = torch.Generator().manual_seed(0)
+    for _ in range(3):
+        layer(torch.randn(5, 6, generator=g)).pow(2).sum().backward()
+        opt.step()
+        opt.zero_grad()
+    m = torch.rand(4, 6, generator=torch.Generator().manual_seed(1)) < 0.5
+    layer.set_mask(m)
+    fresh, stale = torch.optim.Adam(layer.parameters(), lr=0.1), opt
+    layer(torch.randn(5, 6, generator=g)).pow(2).sum().backward()
+    fresh.step()
+    assert bool((layer.weight[~m] == 0).all())
+    layer(torch.randn(5, 6, generator=g)).pow(2).sum().backward()
+    stale.step()  # the stale optimizer breaks it, as documented ...
+    assert not bool((layer.weight[~m] == 0).all())
+    layer.apply_mask()  # ... and apply_mask repairs it
+    assert bool((layer.weight[~m] == 0).all())
