@@ -46,9 +46,12 @@ _NORMALIZE = ("standard", "unit", "none")
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Dataset:
     """A train/test split held as torch tensors.
+
+    Compared by identity (``==`` is ``is``): the generated field-wise ``==``
+    raised on the tensors.
 
     Attributes
     ----------

@@ -94,3 +94,17 @@ def test_set_mask_then_fresh_optimizer_keeps_masked_off_weights_zero():
     assert not bool((layer.weight[~m] == 0).all())
     layer.apply_mask()  # ... and apply_mask repairs it
     assert bool((layer.weight[~m] == 0).all())
+
+
+def test_dataset_equality_does_not_raise():
+    # the dataclass-generated __eq__ compared the tensors and raised
+    # "Boolean value of Tensor with more than one value is ambiguous" (also for `ds in list`)
+    import numpy as np
+
+    from nets import Dataset
+
+    a = Dataset.from_arrays(np.eye(4), [0, 1, 0, 1], np.eye(4)[:2], [1, 0])
+    b = Dataset.from_arrays(np.eye(4), [0, 1, 0, 1], np.eye(4)[:2], [1, 0])
+    assert a == a and a in [a]
+    assert not (a == b) and a not in [b]
+    assert len({a, b}) == 2
