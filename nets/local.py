@@ -88,6 +88,9 @@ class LocalHead(nn.Module):
         Weight of sim in predsim.
     seed : None, int or Generator
         Initial head weights and, for bio, the projection ``P`` and the FA matrix.
+    device, dtype : optional
+        Where and in which floating dtype the head's parameters and ``P`` live
+        (default: cpu, the default dtype).
 
     Examples
     --------

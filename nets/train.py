@@ -45,7 +45,8 @@ class TrainResult:
         cross-entropy over the epoch's batches), ``train_accuracy`` (running,
         on the batches as they were trained), ``test_loss``, ``test_accuracy``
         (after the epoch), ``time_s`` (wall time of the epoch) and, for FA, uSF
-        and frSF, ``angles``: layer name -> angle(W, F) in degrees.
+        and frSF, ``angles``: layer name -> angle(W, F) in degrees (None where
+        ``W`` or ``F`` is all zeros and the angle is undefined).
     config : dict
         The run's settings (seed included, so the run can be repeated).
 
