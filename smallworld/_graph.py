@@ -202,7 +202,9 @@ def as_graph(x: Any, *, directed: bool | None = None, n: int | None = None) -> s
         arcs keep the larger weight); ``True`` reads edge lists as arcs.
     n : int, optional
         Number of nodes for edge lists and ``edge_index`` input (to include
-        isolated nodes at the end).  Defaults to the largest id + 1.
+        isolated nodes at the end).  Defaults to the largest id + 1.  For an
+        adjacency or a networkx graph, which fix their own node count, it
+        must equal that count.
 
     Returns
     -------
@@ -215,8 +217,9 @@ def as_graph(x: Any, *, directed: bool | None = None, n: int | None = None) -> s
     TypeError
         For an unsupported type or non-numeric weights.
     ValueError
-        For a non-square matrix, NaN or infinite weights, negative node ids or
-        a ragged edge list.
+        For a non-square matrix, NaN or infinite weights, negative node ids,
+        a ragged edge list, or an ``n`` that differs from an adjacency's or
+        networkx graph's node count.
 
     Examples
     --------
@@ -234,14 +237,14 @@ def as_graph(x: Any, *, directed: bool | None = None, n: int | None = None) -> s
     name = "graph"
 
     if sp.issparse(x):
-        return _finalize(x, directed, name)
+        return _check_n(_finalize(x, directed, name), n)
     if isinstance(x, np.ndarray):
         if x.ndim != 2:
             raise ValueError(f"{name} as a numpy array must be 2-D, got shape {x.shape}")
         if x.shape[0] == x.shape[1]:
             if x.dtype.kind not in "biuf":
                 raise TypeError(f"{name} must have boolean or numeric entries, got dtype {x.dtype}")
-            return _finalize(sp.csr_array(x), directed, name)
+            return _check_n(_finalize(sp.csr_array(x), directed, name), n)
         if x.shape[1] in (2, 3):
             ids = _integral_array(x[:, :2], name)
             w = x[:, 2].astype(np.float64) if x.shape[1] == 3 else None
@@ -253,7 +256,7 @@ def as_graph(x: Any, *, directed: bool | None = None, n: int | None = None) -> s
 
     mod = type(x).__module__.split(".")[0]
     if mod == "networkx":
-        return _from_networkx(x, directed, name)
+        return _check_n(_from_networkx(x, directed, name), n)
     if mod == "torch_geometric":
         if hasattr(x, "edge_index"):
             ei = x.edge_index
@@ -276,7 +279,7 @@ def as_graph(x: Any, *, directed: bool | None = None, n: int | None = None) -> s
                 vals = x.values().detach().cpu()
                 vals = vals.numpy() if vals.dtype != torch.bfloat16 else vals.float().numpy()
                 A = sp.csr_array((vals, (idx[0], idx[1])), shape=tuple(x.shape))
-                return _finalize(A, directed, name)
+                return _check_n(_finalize(A, directed, name), n)
             arr = x.detach().cpu()
             if arr.dtype in (torch.bfloat16, torch.float16):
                 arr = arr.float()
@@ -290,6 +293,16 @@ def as_graph(x: Any, *, directed: bool | None = None, n: int | None = None) -> s
         A = _from_edge_list(list(x), n, bool(directed), name)
         return _finalize(A, directed, name)
     return _bad_type(x)
+
+
+def _check_n(A: sp.csr_array, n: int | None) -> sp.csr_array:
+    """An adjacency or networkx graph fixes its own node count; a different ``n`` is an error, not ignored."""
+    if n is not None and A.shape[0] != n:
+        raise ValueError(
+            f"n={n} does not match the graph's {A.shape[0]} nodes; n only sets the node count of edge lists "
+            "and edge_index input (an adjacency matrix or networkx graph has its own)"
+        )
+    return A
 
 
 def _bad_type(x: Any) -> sp.csr_array:
