@@ -182,9 +182,12 @@ def relational_masks(graph: Any, n_layers: int, *, self_loops: bool = True) -> l
     return [M.copy() for _ in range(n_layers)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DAGWiring:
     """A graph oriented into a feed-forward network (built by :func:`dag_wiring`).
+
+    Compared by identity (``==`` is ``is``): the generated field-wise ``==``
+    raised on the arrays.
 
     Attributes
     ----------

@@ -108,3 +108,15 @@ def test_dataset_equality_does_not_raise():
     assert a == a and a in [a]
     assert not (a == b) and a not in [b]
     assert len({a, b}) == 2
+
+
+def test_dag_wiring_equality_does_not_raise():
+    # the dataclass-generated __eq__ compared numpy arrays and raised "truth value ... is ambiguous"
+    import networkx as nx
+
+    from nets import dag_wiring
+
+    a = dag_wiring(nx.cycle_graph(5), inputs=2, outputs=1)
+    b = dag_wiring(nx.cycle_graph(5), inputs=2, outputs=1)
+    assert a == a and a in [a]
+    assert not (a == b) and a not in [b]
