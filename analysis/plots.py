@@ -25,6 +25,7 @@ import numpy as np
 from analysis._plotting import COLORS, check_path, new_figure, plain_log_ticks, save_png
 from analysis._plots_training import plot_alignment, plot_training_curves
 from analysis.ws_curve import WSCurve, barrat_weigt
+from smallworld._validation import check_int
 
 __all__ = ["plot_ws_curve", "plot_degree_ccdf", "plot_masks", "plot_training_curves", "plot_alignment"]
 
@@ -162,8 +163,8 @@ def plot_degree_ccdf(
     TypeError
         If ``degrees`` is not a mapping or a fit lacks ``alpha``/``xmin``.
     ValueError
-        If ``degrees`` is empty, a sequence is empty, negative or not integral,
-        or a fit names a series that is not plotted.
+        If ``degrees`` is empty, a sequence is empty, negative, not integral or
+        has no positive degree, or a fit names a series that is not plotted.
 
     References
     ----------
@@ -197,6 +198,8 @@ def plot_degree_ccdf(
         d = d.astype(np.int64)
         if d.min() < 0:
             raise ValueError(f"degrees[{label!r}] must be non-negative, got min {d.min()}")
+        if d.max() == 0:
+            raise ValueError(f"degrees[{label!r}] has no positive degree: nothing to draw on a log axis")
         x, tail = _ccdf(d)
         keep = x > 0
         color = COLORS[i % len(COLORS)]
@@ -254,7 +257,8 @@ def plot_masks(
     TypeError
         If ``masks`` is not a mapping.
     ValueError
-        If it is empty, a wiring has no masks or a mask is not 2-D.
+        If it is empty, a wiring has no masks, a mask is not 2-D, or
+        ``max_cols < 1``.
 
     Examples
     --------
@@ -272,6 +276,7 @@ def plot_masks(
     for k, v in rows.items():
         if not v:
             raise ValueError(f"masks[{k!r}] must hold at least one mask")
+    max_cols = check_int(max_cols, "max_cols", min_val=1)
     ncols = min(max(len(v) for v in rows.values()), max_cols)
     path = check_path(path)
     fig, axes = new_figure(len(rows), ncols, figsize=(2.7 * ncols + 0.6, 2.5 * len(rows) + 0.5))

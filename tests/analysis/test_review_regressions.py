@@ -102,3 +102,26 @@ def test_omega_undefined_message_names_no_clustering_argument(null):
     with pytest.raises(ValueError, match=r"omega is undefined: the reference value C_latt = 0") as info:
         omega(nx.cycle_graph(12), niter=1, nrand=1, seed=0, null=null)
     assert "clustering=" not in str(info.value)
+
+
+def test_plot_degree_ccdf_all_zero_series_is_a_clear_error(tmp_path):
+    from analysis.plots import plot_degree_ccdf
+
+    # matplotlib raised "Data cannot be log-scaled because all values are <= 0" at save time
+    with pytest.raises(ValueError, match=r"degrees\['a'\] has no positive degree"):
+        plot_degree_ccdf({"a": [0, 0, 0]}, tmp_path / "d.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "max_cols, exc, match",
+    [(0, ValueError, "max_cols must be an integer >= 1, got max_cols=0"), (2.5, TypeError, "max_cols must be an integer")],
+)
+def test_plot_masks_checks_max_cols(tmp_path, max_cols, exc, match):
+    import numpy as np
+
+    from analysis.plots import plot_masks
+
+    # max_cols=0 failed inside matplotlib ("Number of columns must be a positive integer, not 0")
+    with pytest.raises(exc, match=match):
+        plot_masks({"a": [np.eye(3)]}, tmp_path / "m.png", max_cols=max_cols)
