@@ -97,12 +97,28 @@ def _from_edge_arrays(
         n = n_min
     elif n < n_min:
         raise ValueError(f"n={n} is too small for {name}: it names node {n_min - 1}, so n must be >= {n_min}")
-    if w is not None:
-        if not np.all(np.isfinite(w)):
-            raise ValueError(f"{name} has a non-finite weight; weights must be finite numbers")
-        keep = w != 0
-        u, v, w = u[keep], v[keep], w[keep]
-    return csr_from_edges(u, v, n, weights=w, symmetric=not directed)
+    if w is None:
+        return csr_from_edges(u, v, n, symmetric=not directed)
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"{name} has a non-finite weight; weights must be finite numbers")
+    zero = w == 0
+    if zero.any():
+        warnings.warn(
+            f"{name}: {int(zero.sum())} edge(s) with weight 0 dropped (in the canonical adjacency a zero "
+            "weight means no connection)",
+            UserWarning,
+            stacklevel=4,
+        )
+        u, v, w = u[~zero], v[~zero], w[~zero]
+    # A repeated arc (u, v) sums its weights, as scipy's COO format, networkx's multigraphs and
+    # smallworld.read do; an undirected list then merges (u, v) and (v, u) like directed=False does.
+    key = u * max(n, 1) + v
+    uniq, inv = np.unique(key, return_inverse=True)
+    if uniq.size < key.size:
+        w = np.bincount(inv, weights=w, minlength=uniq.size)
+        u, v = uniq // max(n, 1), uniq % max(n, 1)
+    A = csr_from_edges(u, v, n, weights=w, symmetric=False)
+    return A if directed else _symmetrize(A)
 
 
 def _integral_array(a: np.ndarray, name: str) -> np.ndarray:
@@ -171,6 +187,8 @@ def _from_networkx(G: Any, directed: bool | None, name: str) -> sp.csr_array:
             weighted = True
             w[i] = wt
     g_directed = G.is_directed()
+    if not g_directed:  # one orientation per edge, so that parallel edges of a MultiGraph sum
+        u, v = np.minimum(u, v), np.maximum(u, v)
     A = _from_edge_arrays(u, v, w if weighted else None, n, g_directed, name)
     return _finalize(A, directed, name)
 
@@ -200,6 +218,13 @@ def as_graph(x: Any, *, directed: bool | None = None, n: int | None = None) -> s
         ``None`` keeps the input's own orientation (edge lists are read as
         undirected); ``False`` symmetrises (union of both directions; weighted
         arcs keep the larger weight); ``True`` reads edge lists as arcs.
+
+        Repeated edges: unweighted ones merge; a weighted arc ``(u, v)``
+        listed more than once sums its weights (as scipy's COO format,
+        networkx multigraphs and :func:`smallworld.read` do), and in an
+        undirected edge list ``(u, v)`` and ``(v, u)`` are then one edge
+        with the larger weight.  Edges of weight 0 are dropped with a
+        ``UserWarning`` (a zero weight means no connection).
     n : int, optional
         Number of nodes for edge lists and ``edge_index`` input (to include
         isolated nodes at the end).  Defaults to the largest id + 1.  For an

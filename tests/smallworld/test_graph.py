@@ -334,3 +334,44 @@ def test_bad_input(x, exc, match):
 def test_bad_arguments(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         sw.as_graph([(0, 1)], **kwargs)
+
+
+# --- repeated and zero-weight edges: one rule for every input -------------------------------------
+
+
+def test_repeated_weighted_arcs_sum_like_scipy_networkx_and_read(tmp_path):
+    edges = [(0, 1, 2.0), (0, 1, 3.0), (1, 2, 1.5)]
+    A = sw.as_graph(edges)
+    assert A[0, 1] == A[1, 0] == 5.0 and A[1, 2] == 1.5
+    coo = sp.coo_array(([2.0, 3.0, 1.5], ([0, 0, 1], [1, 1, 2])), shape=(3, 3))
+    assert (sw.as_graph(coo, directed=False) != A).nnz == 0
+    M = nx.MultiGraph()
+    M.add_edge(0, 1, weight=2.0)
+    M.add_edge(1, 0, weight=3.0)  # parallel edge given in the other orientation
+    M.add_edge(1, 2, weight=1.5)
+    assert np.array_equal(sw.as_graph(M).toarray(), nx.to_numpy_array(M))
+    path = tmp_path / "dup.edgelist"
+    path.write_text("0 1 2.0\n0 1 3.0\n1 2 1.5\n")
+    with pytest.warns(UserWarning, match="duplicat"):
+        R = sw.read(path)
+    assert (R != A).nnz == 0
+
+
+def test_reverse_pair_in_an_undirected_list_keeps_the_larger_weight():
+    A = sw.as_graph([(0, 1, 2.0), (1, 0, 3.0)])
+    assert A[0, 1] == A[1, 0] == 3.0
+    D = sw.as_graph([(0, 1, 2.0), (1, 0, 3.0)], directed=True)
+    assert D[0, 1] == 2.0 and D[1, 0] == 3.0
+    assert (sw.as_graph(D, directed=False) != A).nnz == 0
+
+
+def test_zero_weight_edges_are_dropped_with_a_warning():
+    with pytest.warns(UserWarning, match="1 edge.*weight 0 dropped"):
+        A = sw.as_graph([(0, 1, 0.0), (1, 2, 1.5)])
+    assert A.nnz == 2 and A[1, 2] == 1.5
+    G = nx.Graph()
+    G.add_edge(0, 1, weight=0)
+    G.add_edge(1, 2, weight=2.0)
+    with pytest.warns(UserWarning, match="weight 0 dropped"):
+        B = sw.as_graph(G)
+    assert B.shape == (3, 3) and B.nnz == 2
