@@ -354,7 +354,7 @@ def train(
                 raise ValueError(
                     f"cannot resume: the checkpoint was written with {k}={state['config'][k]!r}, this run has {k}={config[k]!r}"
                 )
-        model.load_state_dict(state["model"])
+        _load_resumed_model(model, state["model"])
         learner.load_state_dict(state["learner"])
         gen.set_state(state["rng"].cpu())
         history = list(state["history"])
@@ -363,6 +363,27 @@ def train(
     if out_dir is not None:
         write_json(out_dir / RESULTS_NAME, result.to_dict())
     return result
+
+
+def _load_resumed_model(model: nn.Module, saved: dict) -> None:
+    """Load the checkpoint's model state; a model with other masks or shapes is refused.
+
+    Loading another mask would silently rewire the model (and, under sparse storage,
+    re-create ``weight_values`` so the optimizer built for it updates orphans)."""
+    current = model.state_dict()
+    for key, value in saved.items():
+        if key.rsplit(".", 1)[-1] == "mask" and key in current:
+            mine = current[key]
+            if mine.shape != value.shape or not torch.equal(mine, value.to(mine.device)):
+                raise ValueError(
+                    f"cannot resume: the checkpoint's {key} (shape {tuple(value.shape)}, {int(value.count_nonzero())} "
+                    f"connections) differs from this model's (shape {tuple(mine.shape)}, {int(mine.count_nonzero())} "
+                    "connections); resume with the model the run started with"
+                )
+    try:
+        model.load_state_dict(saved)
+    except RuntimeError as exc:
+        raise ValueError(f"cannot resume: the checkpoint does not fit this model: {exc}") from exc
 
 
 def _run_epochs(

@@ -120,3 +120,23 @@ def test_dag_wiring_equality_does_not_raise():
     b = dag_wiring(nx.cycle_graph(5), inputs=2, outputs=1)
     assert a == a and a in [a]
     assert not (a == b) and a not in [b]
+
+
+def test_resume_with_another_model_is_refused(tmp_path):
+    # resuming a dense-mask run with a sparse-mask model (sparse storage) used to load the
+    # checkpoint's mask, re-create weight_values and leave the optimizer updating orphaned
+    # Parameters: the "resumed" epochs silently changed no weight; other shapes raised a RuntimeError
+    from nets import SparseMLP, layered_masks, load_dataset, train
+
+    ds = load_dataset("digits", seed=0)
+    train(SparseMLP([64, 32, 10], seed=0), "bp", ds, epochs=1, progress=False, seed=0, out=tmp_path)
+    sparse = SparseMLP([64, 32, 10], layered_masks([64, 32, 10], "er", 0.05, seed=0), seed=0)
+    with pytest.raises(ValueError, match=r"cannot resume: the checkpoint's layers.0.mask .*2048 connections"):
+        train(sparse, "bp", ds, epochs=2, progress=False, seed=0, out=tmp_path, resume=True)
+    with pytest.raises(ValueError, match="cannot resume: the checkpoint does not fit this model"):
+        train(SparseMLP([64, 32, 10], bias=False, seed=0), "bp", ds, epochs=2, progress=False, seed=0, out=tmp_path, resume=True)
+    with pytest.raises(ValueError, match=r"cannot resume: the checkpoint's layers.1.mask \(shape \(10, 32\)"):
+        train(SparseMLP([64, 32, 16, 10], seed=0), "bp", ds, epochs=2, progress=False, seed=0, out=tmp_path, resume=True)
+    # the same model still resumes
+    r = train(SparseMLP([64, 32, 10], seed=0), "bp", ds, epochs=2, progress=False, seed=0, out=tmp_path, resume=True)
+    assert r.epochs == 2
