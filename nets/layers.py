@@ -75,7 +75,11 @@ class SparseLinear(nn.Module):
     sparse_storage : bool or None, keyword-only
         Store only the mask's values (see above).  ``None``: exactly when the
         backend resolved for the construction device and dtype is sparse
-        (``"csr"``/``"numba"``).  Any storage runs with any kernel.
+        (``"csr"``/``"numba"``).  Any storage runs with any kernel, and a
+        ``state_dict`` of either storage loads into either (one without a
+        ``mask``, e.g. a :class:`torch.nn.Linear`'s, is pruned to this layer's
+        mask).  Loading a mask with another ``nnz`` under sparse storage
+        re-creates ``weight_values``: build optimizers after loading.
     device, dtype : keyword-only
         As for :class:`torch.nn.Linear`; a device that does not exist raises.
     seed : None, int, numpy.random.Generator or torch.Generator, keyword-only
@@ -226,6 +230,8 @@ class SparseLinear(nn.Module):
         # accept a checkpoint of either storage: convert weight <-> weight_values through its mask
         mask = state_dict.get(prefix + "mask")
         wk, vk = prefix + "weight", prefix + "weight_values"
+        if mask is None and (wk in state_dict or vk in state_dict):
+            mask = self.mask  # a state without a mask (e.g. nn.Linear's): keep this layer's mask
         if mask is not None:
             sel = torch.nonzero(mask.reshape(-1), as_tuple=False).reshape(-1)
             if self.sparse_storage and wk in state_dict and vk not in state_dict:
@@ -241,6 +247,9 @@ class SparseLinear(nn.Module):
                     (sel.to(v.device),), v
                 ).view(mask.shape)
         super()._load_from_state_dict(state_dict, prefix, *args)
+        if not self.sparse_storage:
+            with torch.no_grad():  # loaded weights are zero outside the (loaded) mask, as always
+                self.weight.mul_(self.mask)
 
     # ------------------------------------------------------------------ init
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from torch import nn
 
 from nets import SparseLinear
 from nets import _backends as K
@@ -301,3 +302,21 @@ def test_numpy_mask_of_wrong_dtype_names_the_dtype(mask):
     # a numpy array *is* an accepted type: the error must say its dtype is the problem, not "got ndarray"
     with pytest.raises(TypeError, match=rf"holding booleans or 0/1 numbers, got a numpy array of dtype {mask.dtype}"):
         SparseLinear(4, 3, mask)
+
+
+@pytest.mark.parametrize("sparse_storage", [False, True])
+@pytest.mark.parametrize("backend", ["dense", "numba"])
+def test_loading_a_plain_linear_state_dict_prunes_it_to_the_mask(sparse_storage, backend):
+    # a state without "mask" (nn.Linear's) used to load unmasked under dense storage (nonzeros
+    # outside the mask; the dense kernel then used them, the sparse ones did not) and be silently
+    # ignored under sparse storage (weight left as an unexpected key, the random init kept)
+    m = torch.rand(4, 6, generator=torch.Generator().manual_seed(0)) < 0.3
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        lin = nn.Linear(6, 4)
+    layer = SparseLinear(6, 4, m, seed=0, sparse_storage=sparse_storage, backend=backend)
+    result = layer.load_state_dict(lin.state_dict(), strict=False)
+    assert result.unexpected_keys == []
+    assert bool((layer.weight[~m] == 0).all())
+    x = torch.randn(3, 6, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(layer(x), nn.functional.linear(x, lin.weight.detach() * m, lin.bias.detach()))
