@@ -203,6 +203,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         raise ValueError(f"{path} is not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
     ndim = raw[3]
     head = 4 + 4 * ndim
+    if len(raw) < head:
+        raise ValueError(f"{path}: truncated IDX header ({len(raw)} bytes; {ndim} dimensions need {head})")
     shape = struct.unpack(f">{ndim}I", raw[4:head])
     dtype = np.dtype(_IDX_TYPES[raw[2]])
     expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize

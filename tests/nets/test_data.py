@@ -196,3 +196,11 @@ def test_from_arrays_refuses_non_real_dtypes_naming_the_array(bad, name):
     args.update(bad)
     with pytest.raises(TypeError, match=name):
         Dataset.from_arrays(args["X_train"], args["y_train"], args["X_test"], args["y_test"])
+
+
+def test_read_idx_truncated_header_is_a_value_error(tmp_path):
+    # used to escape as struct.error "unpack requires a buffer of 12 bytes"
+    p = tmp_path / "x-idx3-ubyte"
+    p.write_bytes(bytes([0, 0, 8, 3, 0, 0, 0, 2]))
+    with pytest.raises(ValueError, match=r"truncated IDX header \(8 bytes; 3 dimensions need 16\)"):
+        read_idx(p)
