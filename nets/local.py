@@ -84,7 +84,7 @@ class LocalHead(nn.Module):
     kind : {"pred", "sim", "predsim"}
     bio : bool
         The backprop-free variant (see the module docstring).
-    beta : float
+    beta : float in [0, 1]
         Weight of sim in predsim.
     seed : None, int or Generator
         Initial head weights and, for bio, the projection ``P`` and the FA matrix.
@@ -115,6 +115,8 @@ class LocalHead(nn.Module):
         super().__init__()
         if kind not in _KINDS:
             raise ValueError(f"kind must be one of {', '.join(map(repr, _KINDS))}, got kind={kind!r}")
+        n_classes = check_int(n_classes, "n_classes", min_val=2)
+        beta = check_real(beta, "beta", min_val=0, max_val=1)
         self.kind, self.bio, self.beta, self.n_classes = kind, bool(bio), float(beta), int(n_classes)
         g = torch_generator(seed)
         sub = [int(torch.randint(0, 2**62, (1,), generator=g)) for _ in range(3)]

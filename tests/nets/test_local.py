@@ -129,3 +129,22 @@ def test_local_rule_validation():
         apply_rule(SparseMLP([4, 5, 3], seed=0), "predsim", beta=1.5)
     with pytest.raises(ValueError, match="at least one hidden layer"):
         apply_rule(SparseMLP([4, 3], seed=0), "pred")
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (dict(beta=5.0), ValueError, "beta"),
+        (dict(beta="x"), TypeError, "beta"),
+        (dict(n_classes=1), ValueError, "n_classes must be an integer >= 2"),
+    ],
+)
+def test_local_head_validates_beta_and_n_classes(kwargs, exc, match):
+    # beta=5 was accepted (a negative pred weight), beta="x" raised float()'s message,
+    # n_classes=0 was reported as "out_features"
+    from nets.local import LocalHead
+
+    args = dict(n_features=4, n_classes=3)
+    args.update(kwargs)
+    with pytest.raises(exc, match=match):
+        LocalHead(args.pop("n_features"), args.pop("n_classes"), **args)
