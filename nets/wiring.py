@@ -49,14 +49,22 @@ KE_MU = 0.1
 def _square_graph(graph: str, n: int, density: float, p: float, rng: np.random.Generator) -> sp.csr_array:
     """An undirected n-node graph whose adjacency plus self-loops has ~density * n^2 entries."""
     k = density * n - 1.0  # mean degree without the self-loop
+    k_min = 2.0  # WS needs an even k >= 2; WS-flex k >= 2; the growth models m = k/2 >= 1
+    k_eff = k if graph == "ws_flex" else 2 * round(k / 2)
+    if k_eff < k_min:
+        raise ValueError(
+            f"density={density} is too small for graph={graph!r} on a square layer of width {n}: it gives mean "
+            f"degree k = density*n - 1 = {k:.2f}, below the family's minimum {k_min:g} (the mask would come out "
+            f"denser than asked); use density >= {(k_min + 1) / n:.3g} or graph='er'"
+        )
     if graph == "ws":
-        ke = int(min(max(2, 2 * round(k / 2)), n - 1 - (n - 1) % 2))
+        ke = int(min(k_eff, n - 1 - (n - 1) % 2))
         if ke < 2 or ke >= n:
             raise ValueError(f"graph='ws' needs a layer width n >= 3 for an even degree 2 <= k < n, got n={n}")
         return sw.watts_strogatz(n, ke, p, seed=rng)
     if graph == "ws_flex":
-        return sw.ws_flex(n, float(min(max(k, 2.0), n - 1)), p, seed=rng)
-    m = int(min(max(1, round(k / 2)), n - 1))
+        return sw.ws_flex(n, float(min(k, n - 1)), p, seed=rng)
+    m = int(min(round(k / 2), n - 1))
     if n < 2:
         raise ValueError(f"graph={graph!r} needs a layer width n >= 2, got n={n}")
     if graph == "hk":

@@ -181,3 +181,12 @@ def test_dag_wiring_rejects_self_loops_and_empty_graphs():
         dag_wiring(G)
     with pytest.raises(ValueError, match="no nodes"):
         dag_wiring(nx.Graph())
+
+
+@pytest.mark.parametrize("graph", ["ws", "ws_flex", "ba", "hk", "ke"])
+def test_square_layer_density_too_small_is_refused_not_rounded_up(graph):
+    # k = 0.001 * 64 - 1 < 2: the family cannot be that sparse; the old code clamped k to 2 silently
+    with pytest.raises(ValueError, match=r"density=0.001 is too small for graph='.*' on a square layer of width 64"):
+        layered_masks([64, 64], graph, 0.001, seed=0)
+    m = layered_masks([64, 64], graph, 3 / 64, seed=0)[0]  # the smallest density it accepts
+    assert m.nnz <= 1.5 * 3 * 64
