@@ -155,6 +155,8 @@ def average_path_length(
     check_choice(method, "method", ("exact", "sample"))
     confidence = check_real(confidence, "confidence", min_val=0, max_val=1, include_min=False, include_max=False)
     return_ci = check_bool(return_ci, "return_ci")
+    n_sources = check_int(n_sources, "n_sources", min_val=2)  # checked for every method, not only "sample"
+    rng = check_random_state(seed)
     A = strip_diagonal(adjacency(g, directed))
     require_nodes(A, 2, "average_path_length")
     use_directed = directed is True or (directed is None and not is_symmetric(A))
@@ -162,7 +164,6 @@ def average_path_length(
     if weighted:
         A = weights_of(A, "average_path_length")
     if method == "sample":
-        n_sources = check_int(n_sources, "n_sources", min_val=2)
         if disconnected not in ("raise", "lcc"):
             raise ValueError(
                 f"method='sample' supports disconnected='raise' or 'lcc', got disconnected={disconnected!r}"
@@ -182,7 +183,6 @@ def average_path_length(
     n = A.shape[0]
     pairs = n * (n - 1)
     if method == "sample" and n_sources < n:
-        rng = check_random_state(seed)
         src = np.sort(rng.choice(n, size=n_sources, replace=False))
         ds = distance_sums(A, directed=use_directed, weighted=weighted, sources=src, per_source=True)
         per = ds.per_source_sum / (n - 1)

@@ -232,6 +232,12 @@ def _stratified_split(y: np.ndarray, test_size: float, rng: np.random.Generator)
         test_idx.append(idx[: int(round(test_size * idx.size))])
     test = np.sort(np.concatenate(test_idx))
     train = np.setdiff1d(np.arange(y.size), test)
+    if test.size == 0 or train.size == 0:
+        empty = "test" if test.size == 0 else "training"
+        raise ValueError(
+            f"test_size={test_size} leaves the {empty} split empty ({y.size} samples, rounded per class); "
+            "choose a test_size further from 0 and 1"
+        )
     return rng.permutation(train), rng.permutation(test)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import analysis
 from analysis import ws_curve
 
 
@@ -125,3 +126,17 @@ def test_plot_masks_checks_max_cols(tmp_path, max_cols, exc, match):
     # max_cols=0 failed inside matplotlib ("Number of columns must be a positive integer, not 0")
     with pytest.raises(exc, match=match):
         plot_masks({"a": [np.eye(3)]}, tmp_path / "m.png", max_cols=max_cols)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        ({"n_sources": -5}, ValueError, "n_sources must be an integer >= 2"),
+        ({"n_sources": 2.5}, TypeError, "n_sources must be an integer"),
+        ({"seed": "x"}, TypeError, "seed must be None, an int or a numpy.random.Generator"),
+    ],
+)
+def test_average_path_length_checks_sampling_arguments_for_every_method(kwargs, exc, match):
+    # method="exact" (the default) used to accept and ignore these
+    with pytest.raises(exc, match=match):
+        analysis.average_path_length([(0, 1), (1, 2)], **kwargs)

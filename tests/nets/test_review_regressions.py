@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nets import SparseMLP, evaluate
+from nets import SparseMLP, evaluate, load_dataset
 
 
 @pytest.mark.parametrize(
@@ -140,3 +140,10 @@ def test_resume_with_another_model_is_refused(tmp_path):
     # the same model still resumes
     r = train(SparseMLP([64, 32, 10], seed=0), "bp", ds, epochs=2, progress=False, seed=0, out=tmp_path, resume=True)
     assert r.epochs == 2
+
+
+@pytest.mark.parametrize(("test_size", "empty"), [(0.999, "training"), (0.001, "test")])
+def test_a_split_that_leaves_one_side_empty_names_test_size(test_size, empty):
+    # it used to fail later with "X_train must hold at least one sample" (and NaN warnings from the scaling)
+    with pytest.raises(ValueError, match=rf"test_size={test_size} leaves the {empty} split empty"):
+        load_dataset("digits", test_size=test_size)
