@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from smallworld._validation import check_random_state
+
 __all__ = ["Wiring", "build_wirings"]
 
 #: Graph families of the layered wirings: (name, label, generator, heavy-tailed fan-in of the bipartite layers).
@@ -100,7 +102,7 @@ def _layered(family: tuple[str, str, str, str], sizes: list[int], density: float
     from nets import relational_masks
 
     name, label, gen, degree = family
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     h = sizes[1]
     k = density * h - 1.0  # mean degree without the self-loop
     params: dict[str, Any] = {"n": h}
@@ -130,7 +132,7 @@ def _dag(n_in: int, n_out: int, hidden: int, k: int, budget: int, seed: Any) -> 
     import smallworld as sw
     from nets import dag_wiring
 
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     g = sw.watts_strogatz(hidden, k, 0.1, seed=rng)
     rest = budget - g.nnz // 2  # connections left for the input and output arcs, shared pro rata
     d_in = min(1.0, rest * n_in / (n_in + n_out) / (n_in * hidden))
@@ -173,7 +175,7 @@ def build_wirings(cfg: Any, *, seed: int, n_in: int, n_out: int) -> list[Wiring]
     - a neuron-level DAG network (:class:`nets.WiredNet`) wired from a Watts–Strogatz
       graph (see :func:`_dag`), with ``B`` connections.
     """
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     seeds = [int(s) for s in rng.integers(0, 2**63 - 1, size=len(FAMILIES) + 1)]
     hd, hs, nh = cfg.hidden_dense, cfg.hidden_sparse, cfg.n_hidden_layers
     dense_sizes = [n_in] + [hd] * nh + [n_out]

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from smallworld._atomic import atomic_write_text
+from smallworld._atomic import atomic_write_text, current_umask
 from smallworld.cli import CLIError
 
 __all__ = ["report_folder", "write_text", "write_json", "json_ready"]
@@ -51,7 +51,7 @@ def report_folder(out: str | os.PathLike, *, force: bool = False) -> Iterator[Pa
         yield staging
         _check_destination(out, force)
         if not out.exists():
-            os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700
+            os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes 0700
             os.replace(staging, out)  # the whole report appears at once
             return
         for src in sorted(staging.rglob("*")):
@@ -62,12 +62,6 @@ def report_folder(out: str | os.PathLike, *, force: bool = False) -> Iterator[Pa
                 os.replace(src, dst)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def write_text(path: Path, text: str) -> Path:

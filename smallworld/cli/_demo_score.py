@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from smallworld._validation import check_random_state
+
 __all__ = ["score_model"]
 
 
@@ -44,7 +46,7 @@ def score_model(
     g = ng.undirected()
     n_comp, labels = connected_components(g, directed=False)
     sizes = np.bincount(labels)
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     s_sigma, s_omega, s_fit = (int(x) for x in rng.integers(0, 2**63 - 1, size=3))
     sig = sigma(g, niter=niter, nrand=nrand, seed=s_sigma, clustering="average", disconnected="lcc")
     om = omega(g, niter=max(1, niter // 2), nrand=nrand, seed=s_omega, disconnected="lcc")
