@@ -1,6 +1,15 @@
 """nets: sparse masked torch layers, graph-wired models, learning rules and training."""
 
-from nets.feedback import Feedback, FeedbackLinearFunction, LinearPlan, alignment_angle, as_feedback, feedback_matrix, update_angle
+from nets.feedback import (
+    Feedback,
+    FeedbackLinearFunction,
+    LinearPlan,
+    alignment_angle,
+    as_feedback,
+    feedback_linear,
+    feedback_matrix,
+    update_angle,
+)
 from nets.layers import SparseLinear
 from nets.models import SparseMLP, WiredNet
 from nets.wiring import DAGWiring, dag_wiring, layered_masks, relational_masks
@@ -16,6 +25,7 @@ __all__: list[str] = [
     "as_feedback",
     "feedback_matrix",
     "FeedbackLinearFunction",
+    "feedback_linear",
     "LinearPlan",
     "alignment_angle",
     "update_angle",

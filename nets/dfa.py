@@ -50,15 +50,20 @@ class DFAOutput(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx: Any, logits: torch.Tensor, feedback: Sequence[torch.Tensor], *hidden: torch.Tensor) -> torch.Tensor:
+    def forward(logits: torch.Tensor, feedback: Sequence[torch.Tensor], *hidden: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         if len(feedback) != len(hidden):
             raise ValueError(f"DFAOutput needs one feedback matrix per hidden tensor, got {len(feedback)} and {len(hidden)}")
-        ctx.feedback = tuple(feedback)
         return logits.view_as(logits)
 
     @staticmethod
-    def backward(ctx: Any, e: torch.Tensor) -> tuple:
-        grads = tuple(e.mm(B) for B in ctx.feedback)
+    def setup_context(ctx: Any, inputs: tuple, output: torch.Tensor) -> None:
+        ctx.feedback = tuple(inputs[1])
+        ctx.dtypes = tuple(h.dtype for h in inputs[2:])
+
+    @staticmethod
+    def backward(ctx: Any, e: torch.Tensor) -> tuple:  # type: ignore[override]
+        # e @ B_i in e's dtype (under autocast e may be float16/bfloat16 while B_i is not)
+        grads = tuple(e.mm(B.to(e.dtype)).to(dt) for B, dt in zip(ctx.feedback, ctx.dtypes))
         return (e, None, *grads)
 
 

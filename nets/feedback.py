@@ -53,6 +53,7 @@ __all__ = [
     "feedback_matrix",
     "LinearPlan",
     "FeedbackLinearFunction",
+    "feedback_linear",
     "alignment_angle",
     "update_angle",
 ]
@@ -184,57 +185,73 @@ class LinearPlan:
     dense_feedback: bool = False
 
 
+def _saves_inputs(plan: LinearPlan, values: bool) -> tuple[bool, bool]:
+    """Whether the backward's ``saved`` is ``x`` itself (every kernel but numba's,
+    which keeps ``x^T``) and its ``w`` is ``weight`` itself (the dense kernel on a
+    dense ``W``, a sparse kernel on the values)."""
+    return plan.kernel != "numba", (plan.kernel == "dense") != values
+
+
 class FeedbackLinearFunction(torch.autograd.Function):
     """``y = x W^T + b`` whose backward sends ``g_y F`` down (``F`` by :class:`Feedback`).
 
-    ``FeedbackLinearFunction.apply(x, weight, bias, feedback_weight, plan)`` with
-    ``x`` (batch, in); ``weight`` either the dense ``(out, in)`` ``W`` or, for a
-    layer that stores only its mask's values, the ``(nnz,)`` values in CSR order
+    Call it through :func:`feedback_linear` (which returns ``y``).
+    ``FeedbackLinearFunction.apply(x, weight, bias, feedback_weight, plan)``
+    itself returns ``(y, saved, w)``: the last two are non-differentiable
+    intermediates kept for the backward (the forward/``setup_context`` split
+    that :mod:`torch.func` transforms need).  ``x`` is (batch, in);
+    ``weight`` either the dense ``(out, in)`` ``W`` or, for a layer that stores
+    only its mask's values, the ``(nnz,)`` values in CSR order
     (``plan.structure`` then required); ``bias`` (out,) or None;
     ``feedback_weight`` the dense ``B`` (out, in) or None (not needed by
     ``"bp"``/``"usf"``); and a :class:`LinearPlan`.
 
     Gradients: ``g_x = g_y F``; for ``weight`` ``g_y^T x`` on the mask (dense
     ``W``: exactly 0 elsewhere; values: the ``nnz`` entries); ``g_b = sum_batch g_y``.
-    Not twice differentiable.
-
-    Examples
-    --------
-    >>> x = torch.ones(1, 2, requires_grad=True)
-    >>> W, B = torch.tensor([[1.0, 2.0]], requires_grad=True), torch.tensor([[5.0, 7.0]])
-    >>> y = FeedbackLinearFunction.apply(x, W, None, B, LinearPlan(Feedback.FA))
-    >>> y.sum().backward()
-    >>> x.grad.tolist(), W.grad.tolist()
-    ([[5.0, 7.0]], [[1.0, 1.0]])
+    Not twice differentiable.  Works under :func:`torch.func.grad` /
+    :func:`torch.func.vjp` (not :func:`torch.func.vmap`).
     """
 
     @staticmethod
     def forward(  # type: ignore[override]
-        ctx: Any,
         x: torch.Tensor,
         weight: torch.Tensor,
         bias: torch.Tensor | None,
         feedback_weight: torch.Tensor | None,
         plan: LinearPlan,
-    ) -> torch.Tensor:
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         s = plan.structure
+        values = weight.dim() == 1
+        if plan.kernel == "dense":
+            w = K.dense_from_values(weight, s) if values else weight
+        else:
+            w = weight if values else weight.reshape(-1)[s.flat]
+        y, saved = K.forward(plan.kernel, x, w, bias, s)
+        # new intermediates go out as (non-differentiable) outputs; where one is
+        # an input itself (see _saves_inputs) an empty placeholder stands for it
+        saved_is_x, w_is_weight = _saves_inputs(plan, values)
+        empty = x.new_empty(0)
+        return y, (empty if saved_is_x else saved), (empty if w_is_weight else w)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple, output: tuple) -> None:
+        x, weight, bias, feedback_weight, plan = inputs
+        _, saved, w = output
+        ctx.mark_non_differentiable(saved, w)
         ctx.plan = plan
         ctx.has_bias = bias is not None
         ctx.values = weight.dim() == 1
-        if plan.kernel == "dense":
-            w = K.dense_from_values(weight, s) if ctx.values else weight
-        else:
-            w = weight if ctx.values else weight.reshape(-1)[s.flat]
-        y, saved = K.forward(plan.kernel, x, w, bias, s)
-        ctx.save_for_backward(saved, w, feedback_weight)
-        return y
+        saved_is_x, w_is_weight = _saves_inputs(plan, ctx.values)
+        ctx.save_for_backward(x if saved_is_x else saved, weight if w_is_weight else w, feedback_weight)
 
     @staticmethod
     @once_differentiable
-    def backward(ctx: Any, grad_out: torch.Tensor) -> tuple:  # type: ignore[override]
+    def backward(ctx: Any, grad_out: torch.Tensor, _g_saved: Any = None, _g_w: Any = None) -> tuple:  # type: ignore[override]
         saved, w, fb = ctx.saved_tensors
         plan: LinearPlan = ctx.plan
         s = plan.structure
+        if plan.kernel != "dense" and not K.plain(grad_out):
+            return _reference_backward(ctx, grad_out, saved, w, fb)
         gx = gw = gb = None
         fused = (
             plan.kernel == "numba"
@@ -265,6 +282,45 @@ class FeedbackLinearFunction(torch.autograd.Function):
         return gx, gw, gb, None, None
 
 
+def _reference_backward(ctx: Any, grad_out: torch.Tensor, saved: torch.Tensor, w: torch.Tensor, fb: Any) -> tuple:
+    """The sparse kernels' gradients in dense torch ops, for tensors a :mod:`torch.func`
+    transform wraps (numba and ``torch.sparse`` cannot read those)."""
+    plan: LinearPlan = ctx.plan
+    s = plan.structure
+    x = saved.t() if plan.kernel == "numba" else saved
+    gx = gw = gb = None
+    if ctx.needs_input_grad[0]:
+        gx = grad_out.mm(feedback_matrix(plan.mode, K.dense_from_values(w, s), fb, s.nnz))
+    if ctx.needs_input_grad[1]:
+        gw = grad_out.t().mm(x).reshape(-1)[s.flat]
+        if not ctx.values:
+            gw = K.dense_from_values(gw, s)
+    if ctx.has_bias and ctx.needs_input_grad[2]:
+        gb = grad_out.sum(0)
+    return gx, gw, gb, None, None
+
+
+def feedback_linear(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None,
+    feedback_weight: torch.Tensor | None,
+    plan: LinearPlan,
+) -> torch.Tensor:
+    """``y = x W^T + b`` with the backward of ``plan`` (see :class:`FeedbackLinearFunction`).
+
+    Examples
+    --------
+    >>> x = torch.ones(1, 2, requires_grad=True)
+    >>> W, B = torch.tensor([[1.0, 2.0]], requires_grad=True), torch.tensor([[5.0, 7.0]])
+    >>> y = feedback_linear(x, W, None, B, LinearPlan(Feedback.FA))
+    >>> y.sum().backward()
+    >>> x.grad.tolist(), W.grad.tolist()
+    ([[5.0, 7.0]], [[1.0, 1.0]])
+    """
+    return FeedbackLinearFunction.apply(x, weight, bias, feedback_weight, plan)[0]
+
+
 def _flat64(x: Any, name: str) -> np.ndarray:
     if isinstance(x, torch.Tensor):
         return x.detach().to("cpu", torch.float64).reshape(-1).numpy()
@@ -284,11 +340,14 @@ def _angle(a: np.ndarray, b: np.ndarray, names: tuple[str, str]) -> float:
         raise ValueError(f"{names[0]} and {names[1]} must have the same number of elements, got {a.size} and {b.size}")
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
         raise ValueError(f"{names[0]} and {names[1]} must be finite; found NaN or inf")
-    na, nb = np.linalg.norm(a), np.linalg.norm(b)
-    for nrm, nm in ((na, names[0]), (nb, names[1])):
-        if nrm == 0:
+    units = []
+    for v, nm in ((a, names[0]), (b, names[1])):
+        top = float(np.max(np.abs(v))) if v.size else 0.0
+        if top == 0:
             raise ValueError(f"the angle is undefined: {nm} is all zeros")
-    ua, ub = a / na, b / nb  # Kahan's formula: accurate near 0 and 180 degrees, unlike acos
+        v = v / top  # rescale first: the norm of 1e200s overflows, of 1e-300s underflows
+        units.append(v / np.linalg.norm(v))
+    ua, ub = units  # Kahan's formula: accurate near 0 and 180 degrees, unlike acos
     return math.degrees(2.0 * math.atan2(float(np.linalg.norm(ua - ub)), float(np.linalg.norm(ua + ub))))
 
 

@@ -13,8 +13,7 @@ from torch import nn
 
 from nets import _backends as K
 from nets._utils import TorchSeedLike, resolve_device, seed_int, torch_generator
-from nets.feedback import Feedback, FeedbackLike, FeedbackLinearFunction, LinearPlan, as_feedback, feedback_matrix
-from smallworld._graph import to_torch_mask
+from nets.feedback import Feedback, FeedbackLike, LinearPlan, as_feedback, feedback_linear, feedback_matrix
 from smallworld._validation import check_bool, check_int
 
 __all__ = ["SparseLinear"]
@@ -43,8 +42,11 @@ class SparseLinear(nn.Module):
     - *sparse storage* (the layer runs a sparse kernel): the only Parameter is
       ``weight_values``, the ``nnz`` weights on the mask in row-major order;
       entries outside the mask do not exist.  Gradients and optimizer steps
-      cost ``O(nnz)``; ``weight`` is a dense ``(out, in)`` view built on access
-      and :meth:`dense_weight_grad` gives the gradient in that shape.
+      cost ``O(nnz)``; ``weight`` is a dense ``(out, in)`` *copy* built from
+      ``weight_values`` at each access (differentiable, so penalties on it
+      train ``weight_values``; writing into it changes nothing: edit
+      ``weight_values`` or load a ``state_dict``), and
+      :meth:`dense_weight_grad` gives the gradient in that shape.
 
     Parameters
     ----------
@@ -91,7 +93,7 @@ class SparseLinear(nn.Module):
     ----------
     weight : torch.nn.Parameter or torch.Tensor
         ``(out_features, in_features)``, zero outside the mask (a Parameter
-        under dense storage, a view built from ``weight_values`` otherwise).  Initialised
+        under dense storage, a copy built from ``weight_values`` otherwise).  Initialised
         like :class:`torch.nn.Linear` but with the fan-in of each row counted
         *on the mask*: ``W[i, j] ~ U(-1/sqrt(k_i), 1/sqrt(k_i))`` with
         ``k_i = mask[i].sum()``, so a sparse layer's pre-activations have the
@@ -206,7 +208,7 @@ class SparseLinear(nn.Module):
     def weight(self) -> torch.Tensor:  # type: ignore[override]
         """The ``(out, in)`` weight: the Parameter itself, or (sparse storage) a
         dense tensor built from ``weight_values`` (differentiable, a new tensor
-        at each access)."""
+        at each access: in-place edits of it are lost; edit ``weight_values``)."""
         params = self.__dict__.get("_parameters", {})
         p = params.get("weight")
         if p is not None:
@@ -281,7 +283,8 @@ class SparseLinear(nn.Module):
     def _feedback_seed(self) -> int:
         return int(np.random.SeedSequence([self._seed, 1]).generate_state(1, np.uint64)[0] >> 2)
 
-    def _draw_feedback(self, seed: TorchSeedLike) -> None:
+    def _draw_feedback(self, seed: int) -> None:
+        self._fb_seed = seed
         g = torch_generator(seed)
         b = torch.rand((self.out_features, self.in_features), generator=g, dtype=torch.float64) * 2 - 1
         if self.dense_feedback:
@@ -314,9 +317,12 @@ class SparseLinear(nn.Module):
         return self
 
     def set_mask(self, mask: Any) -> SparseLinear:
-        """Replace the mask (same shape); weights and ``B`` outside it become 0.
+        """Replace the mask (same shape); weights outside it become 0.
 
-        Newly connected positions start at weight 0.  Returns the layer.  Build
+        Newly connected positions start at weight 0.  A masked ``B`` (the
+        default, not ``dense_feedback``) is redrawn on the new mask from the
+        same seed, as a new layer with this mask would draw it, so new
+        connections get feedback too.  Returns the layer.  Build
         the optimizer after this call: with sparse storage ``weight_values``
         becomes a new Parameter (its length is the new ``nnz``); with dense
         storage an old optimizer's momentum or Adam moments would keep moving
@@ -330,6 +336,8 @@ class SparseLinear(nn.Module):
             if old is not None:
                 self.weight_values = nn.Parameter(old.reshape(-1)[self._structure().flat])
             self.apply_mask()
+        if not self.dense_feedback:
+            self._draw_feedback(getattr(self, "_fb_seed", None) or self._feedback_seed())  # B on the new mask, same seed
         return self
 
     @torch.no_grad()
@@ -391,17 +399,30 @@ class SparseLinear(nn.Module):
                 f"input must have shape (*, in_features={self.in_features}), got shape {tuple(input.shape)}"
             )
         p = self._param()
-        if input.dtype != p.dtype:
+        amp = torch.is_autocast_enabled(input.device.type)
+        if input.dtype != p.dtype and not amp:
             raise TypeError(
                 f"input dtype {input.dtype} does not match the layer's dtype {p.dtype}; "
                 "convert one of them (e.g. layer.to(input.dtype))"
             )
         plan = self._plan()
         if plan.kernel == "dense" and plan.nnz is None and plan.mode is Feedback.BP and not self.sparse_storage:
-            return nn.functional.linear(input, p, self.bias)
+            return nn.functional.linear(input, p, self.bias)  # autocast-aware itself
         x2 = input.reshape(-1, self.in_features)
         fb = self.feedback_weight if plan.mode.needs_random_matrix else None
-        y = FeedbackLinearFunction.apply(x2, p, self.bias, fb, plan)
+        bias = self.bias
+        if amp:
+            # torch.autocast: like nn.Linear, the dense kernel runs in the autocast dtype (the
+            # sparse kernels, float32/float64 only, in the layer's dtype); the function itself
+            # runs with autocast off so its backward sees the dtypes its forward saw
+            dt = torch.get_autocast_dtype(input.device.type) if plan.kernel == "dense" else p.dtype
+            x2, p = x2.to(dt), p.to(dt)
+            bias = bias.to(dt) if bias is not None else None
+            fb = fb.to(dt) if fb is not None else None
+            with torch.autocast(input.device.type, enabled=False):
+                y = feedback_linear(x2, p, bias, fb, plan)
+        else:
+            y = feedback_linear(x2, p, bias, fb, plan)
         return y.reshape(*input.shape[:-1], self.out_features)
 
     def effective_feedback(self) -> torch.Tensor:
@@ -450,7 +471,9 @@ def _coerce_mask(mask: Any, n_out: int, n_in: int, device: torch.device) -> torc
             raise ValueError(f"mask must have shape (out_features, in_features) = {want}, got {tuple(mask.shape)}")
         if mask.dtype.kind not in "biuf":
             raise TypeError(f"mask must hold booleans or 0/1 numbers, got dtype {mask.dtype}")
-        return to_torch_mask(sp.csr_array(mask), device=device)
+        c = sp.csr_array(mask)
+        c.sum_duplicates()  # a repeated (i, j) entry is its sum, as scipy reads it
+        mask = torch.from_numpy(c.toarray())  # checked for 0/1 below, like a dense mask
     if isinstance(mask, np.ndarray):
         if mask.dtype.kind not in "biuf":
             raise TypeError(

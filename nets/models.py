@@ -127,12 +127,14 @@ class SparseMLP(_FeedbackMixin, nn.Module):
             raise ValueError(f"masks must hold one mask per layer ({n_layers} for sizes={self.sizes}), got {len(masks)}")
         self.act = _activation(activation)
         seeds = _layer_seeds(seed, n_layers)
-        self.layers = nn.ModuleList(
-            SparseLinear(
-                n_in, n_out, m, bias, backend, feedback, device=device, dtype=dtype, seed=s
-            )
-            for n_in, n_out, m, s in zip(self.sizes[:-1], self.sizes[1:], masks, seeds)
-        )
+        layers = []
+        for i, (n_in, n_out, m, s) in enumerate(zip(self.sizes[:-1], self.sizes[1:], masks, seeds)):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                layers.append(SparseLinear(n_in, n_out, m, bias, backend, feedback, device=device, dtype=dtype, seed=s))
+            for w in caught:  # say which layer, and point at the caller's line
+                warnings.warn(f"layer {i} ({n_in} -> {n_out}): {w.message}", w.category, stacklevel=2)
+        self.layers = nn.ModuleList(layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         last = len(self.layers) - 1

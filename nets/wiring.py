@@ -64,14 +64,38 @@ def _square_graph(graph: str, n: int, density: float, p: float, rng: np.random.G
         return sw.watts_strogatz(n, ke, p, seed=rng)
     if graph == "ws_flex":
         return sw.ws_flex(n, float(min(k, n - 1)), p, seed=rng)
-    m = int(min(round(k / 2), n - 1))
     if n < 2:
         raise ValueError(f"graph={graph!r} needs a layer width n >= 2, got n={n}")
+    m = _growth_m(graph, n, k, density)
     if graph == "hk":
         return sw.holme_kim(n, m, HK_P_TRIAD, seed=rng)
     if graph == "ke":
         return sw.klemm_eguiluz(n, m, KE_MU, seed=rng)
     return sw.barabasi_albert(n, m, seed=rng)
+
+
+def _growth_m(graph: str, n: int, k: float, density: float) -> int:
+    """The ``m`` whose exact edge count gives the mean degree closest to ``k``.
+
+    Each of the ``n - m`` new nodes adds ``m`` edges: BA and HK have
+    ``m (n - m)`` edges (at most ``n^2 / 4``: mask density about 0.5), KE
+    ``m (m - 1) / 2 + m (n - m)`` (its seed is a complete graph).  A density the
+    family cannot come within 10% (or one edge per node) of is refused rather
+    than silently delivered lower.
+    """
+    ms = np.arange(1, n, dtype=np.int64)
+    edges = ms * (n - ms) if graph in ("ba", "hk") else ms * (ms - 1) // 2 + ms * (n - ms)
+    deg = 2.0 * edges / n
+    i = int(np.argmin(np.abs(deg - k)))
+    if abs(deg[i] - k) > max(1.0, 0.1 * k):
+        j = int(np.argmax(deg))
+        d_max = (deg[j] + 1.0) / n
+        raise ValueError(
+            f"density={density} is too large for graph={graph!r} on a square layer of width {n}: its densest "
+            f"mask (m = {int(ms[j])}) has density {d_max:.3g}; use density <= {d_max:.3g}, or graph='ke', 'ws', "
+            "'ws_flex' or 'er' for denser layers"
+        )
+    return int(ms[i])
 
 
 def layered_masks(
@@ -100,8 +124,10 @@ def layered_masks(
         WS-flex / Barabasi-Albert / Holme-Kim (``p_triad = HK_P_TRIAD``) /
         Klemm-Eguiluz (``mu = KE_MU``) graph on ``n`` nodes plus self-loops
         (neuron ``i`` feeds ``i``), with mean degree ``k ~ density * n - 1``
-        (WS rounds to an even ``k``, the growth models use ``m = k / 2``), so
-        the mask density is close to ``density``; a layer whose widths differ
+        (WS rounds to an even ``k``; the growth models use the ``m`` whose exact
+        edge count comes closest to ``k``: ``m (n - m)`` edges for BA and HK,
+        which therefore stop at density ~0.5 and refuse more), so the mask
+        density is close to ``density``; a layer whose widths differ
         falls back to the bipartite variant that resembles the family
         (``"er"`` for WS, ``"powerlaw_in"`` for the scale-free families).
     density : float
@@ -121,8 +147,8 @@ def layered_masks(
     Raises
     ------
     TypeError, ValueError
-        For bad sizes, an unknown graph, a density outside ``(0, 1]`` or too
-        small for a layer.
+        For bad sizes, an unknown graph, a density outside ``(0, 1]``, or one
+        too small (or, for ``"ba"``/``"hk"``, too large) for a square layer.
 
     Examples
     --------

@@ -164,3 +164,11 @@ def test_update_angle_concatenates_layers():
 def test_alignment_angle_bad_input(a, b, exc, match):
     with pytest.raises(exc, match=match):
         alignment_angle(a, b)
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-300, 1.0])
+def test_angles_are_scale_free_at_float64_extremes(scale):
+    a = torch.tensor([1.0, 0.0], dtype=torch.float64) * scale
+    b = torch.tensor([1.0, 1.0], dtype=torch.float64) * scale
+    assert alignment_angle(a, b) == pytest.approx(45.0, abs=1e-9)
+    assert update_angle([a], [-a]) == pytest.approx(180.0, abs=1e-9)

@@ -320,3 +320,32 @@ def test_loading_a_plain_linear_state_dict_prunes_it_to_the_mask(sparse_storage,
     assert bool((layer.weight[~m] == 0).all())
     x = torch.randn(3, 6, generator=torch.Generator().manual_seed(1))
     torch.testing.assert_close(layer(x), nn.functional.linear(x, lin.weight.detach() * m, lin.bias.detach()))
+
+
+def test_scipy_masks_are_checked_for_0_1_values_like_dense_ones():
+    for bad in (0.5, -1.0, 2.0):
+        with pytest.raises(ValueError, match="only 0/1"):
+            SparseLinear(2, 2, sp.csr_array(np.array([[bad, 1.0], [1.0, 1.0]])))
+    with pytest.raises(ValueError, match="only 0/1"):
+        SparseLinear(2, 2, sp.csr_array(np.array([[np.nan, 1.0], [1.0, 1.0]])))
+    # explicit zeros are not connections; duplicates are summed as scipy reads them
+    m = sp.csr_array((np.array([1.0, 0.0, 1.0]), (np.array([0, 0, 1]), np.array([0, 1, 1]))), shape=(2, 2))
+    layer = SparseLinear(2, 2, m)
+    assert layer.mask.tolist() == [[True, False], [False, True]]
+
+
+def test_set_mask_gives_new_connections_random_feedback():
+    m = torch.tensor([[1, 0, 1], [0, 1, 1]], dtype=torch.bool)
+    layer = SparseLinear(3, 2, m, feedback="fa", seed=0)
+    fresh = SparseLinear(3, 2, torch.ones(2, 3, dtype=torch.bool), feedback="fa", seed=0)
+    layer.set_mask(torch.ones(2, 3, dtype=torch.bool))
+    assert (layer.feedback_weight != 0).all()
+    # B is what a new layer with this mask and seed draws
+    assert torch.equal(layer.feedback_weight, fresh.feedback_weight)
+    layer.set_mask(m)
+    assert (layer.feedback_weight[~m] == 0).all() and (layer.feedback_weight[m] != 0).all()
+    # a B drawn from an explicit seed keeps that seed across set_mask
+    layer.set_feedback("fa", seed=5)
+    b5 = layer.feedback_weight.clone()
+    layer.set_mask(m)
+    assert torch.equal(layer.feedback_weight, b5)

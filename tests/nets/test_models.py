@@ -169,3 +169,11 @@ def test_wired_net_accepts_a_wiring_and_validates_input():
         net(torch.ones(2, 3))
     with pytest.raises(ValueError, match="give order/inputs/outputs to dag_wiring"):
         WiredNet(w, inputs=1)
+
+
+def test_dead_neuron_warning_names_the_layer_and_points_at_the_caller():
+    m = torch.ones(3, 4, dtype=torch.bool)
+    m[0] = False
+    with pytest.warns(UserWarning, match=r"layer 0 \(4 -> 3\): mask has dead neurons: 1 output") as rec:
+        SparseMLP([4, 3, 2], [m, None])
+    assert rec[0].filename == __file__

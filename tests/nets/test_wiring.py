@@ -50,9 +50,10 @@ def test_ws_layer_is_a_watts_strogatz_graph():
     ("ke", lambda n, m, rng: sw.klemm_eguiluz(n, m, 0.1, seed=rng)),
 ])
 def test_scale_free_layer_is_that_generators_graph(graph, make):
-    # density 0.2 at n=50: k = 0.2 * 50 - 1 = 9, m = round(9 / 2) = 4; the same generator stream
+    # density 0.2 at n=50: k = 0.2 * 50 - 1 = 9; m = 5 gives mean degree 2 * 5 * 45 / 50 = 9.0
+    # (BA, HK; KE 9.4) where m = round(k / 2) = 4 gave 7.36; the same generator stream
     m = layered_masks([50, 50], graph, 0.2, seed=7)[0]
-    ref = make(50, 4, np.random.default_rng(7))
+    ref = make(50, 5, np.random.default_rng(7))
     assert (m != (ref + sp.eye_array(50, dtype=bool)).astype(bool)).nnz == 0
 
 
@@ -190,3 +191,19 @@ def test_square_layer_density_too_small_is_refused_not_rounded_up(graph):
         layered_masks([64, 64], graph, 0.001, seed=0)
     m = layered_masks([64, 64], graph, 3 / 64, seed=0)[0]  # the smallest density it accepts
     assert m.nnz <= 1.5 * 3 * 64
+
+
+@pytest.mark.parametrize("graph", ["ba", "hk", "ke"])
+@pytest.mark.parametrize("n", [64, 128])
+@pytest.mark.parametrize("density", [0.1, 0.25, 0.4, 0.5])
+def test_growth_model_layers_deliver_the_asked_density(graph, n, density):
+    m = layered_masks([n, n], graph, density, seed=0)[0]
+    assert m.nnz / n**2 == pytest.approx(density, rel=0.1)
+
+
+@pytest.mark.parametrize("graph", ["ba", "hk"])
+def test_ba_and_hk_layers_refuse_densities_they_cannot_reach(graph):
+    # m (n - m) edges peak at n^2 / 4: mask density about 0.5
+    with pytest.raises(ValueError, match=r"density=0.9 is too large for graph='%s'.*density <= 0.5" % graph):
+        layered_masks([128, 128], graph, 0.9, seed=0)
+    assert layered_masks([128, 128], "ke", 0.9, seed=0)[0].nnz / 128**2 == pytest.approx(0.9, rel=0.02)
