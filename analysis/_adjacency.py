@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from smallworld import as_graph
+from smallworld import as_graph, is_directed
 
 __all__ = [
     "adjacency",
@@ -42,42 +41,21 @@ def index_arrays(A: sp.csr_array) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(A.indptr, dtype=dt), np.ascontiguousarray(A.indices, dtype=dt)
 
 
-@numba.njit(cache=True, nogil=True)
-def _symmetric_kernel(indptr, indices):  # pragma: no cover - compiled
-    """Pattern symmetry of a CSR with sorted rows: build the transpose by a
-    counting sort (its rows come out sorted) and compare."""
-    n = indptr.shape[0] - 1
-    m = indices.shape[0]
-    cnt = np.zeros(n + 1, dtype=np.int64)
-    for p in range(m):
-        cnt[indices[p] + 1] += 1
-    for i in range(n):
-        cnt[i + 1] += cnt[i]
-        if cnt[i + 1] != indptr[i + 1]:
-            return False
-    fill = cnt[:n].copy()
-    tidx = np.empty(m, dtype=indices.dtype)
-    for i in range(n):
-        for p in range(indptr[i], indptr[i + 1]):
-            j = indices[p]
-            tidx[fill[j]] = i
-            fill[j] += 1
-    for p in range(m):
-        if tidx[p] != indices[p]:
-            return False
-    return True
+def is_symmetric(A: sp.csr_array, *, weighted: bool = True) -> bool:
+    """``not smallworld.is_directed`` of the graph a metric measures.
 
-
-def is_symmetric(A: sp.csr_array, *, pattern_only: bool = True) -> bool:
-    """True if the sparsity pattern (and, unless ``pattern_only``, the weights) is symmetric."""
-    if A.nnz == 0:
-        return True
-    indptr, indices = index_arrays(A)
-    if not _symmetric_kernel(indptr, indices):
-        return False
-    if pattern_only or A.dtype == bool:
-        return True
-    return bool(abs(A - A.T).max() == 0)
+    :func:`smallworld.is_directed` is the one definition of directedness: an
+    adjacency is directed unless it equals its transpose, weights included.
+    A metric that uses the weights asks about ``A`` itself
+    (``weighted=True``); one that ignores them measures the nonzero pattern
+    (``weighted=False``).  The two differ only for a weighted graph whose
+    every arc has a reverse arc of another weight: directed for weighted
+    distances and clustering, undirected for hop counts, unweighted
+    clustering and triangles, whose values on it are the same either way.
+    """
+    if not weighted and A.dtype != bool:
+        A = sp.csr_array((np.ones(A.nnz, dtype=bool), A.indices, A.indptr), shape=A.shape)
+    return not is_directed(A)
 
 
 def n_self_loops(A: sp.csr_array) -> int:
@@ -106,8 +84,11 @@ def require_nodes(A: sp.csr_array, minimum: int, what: str) -> None:
 
 
 def require_undirected(A: sp.csr_array, what: str) -> None:
-    """ValueError for a directed (non-symmetric) adjacency, with the fix."""
-    if not is_symmetric(A):
+    """ValueError for a directed adjacency, with the fix.
+
+    For the metrics that ignore weights: the nonzero pattern must be
+    symmetric (see :func:`is_symmetric` with ``weighted=False``)."""
+    if not is_symmetric(A, weighted=False):
         raise ValueError(
             f"{what} is defined here for undirected graphs only, got a directed (non-symmetric) graph; "
             "symmetrise it with smallworld.as_graph(g, directed=False)"
@@ -147,12 +128,17 @@ def weights_of(A: sp.csr_array, what: str) -> sp.csr_array:
 
 def largest_component(A: sp.csr_array, directed: bool) -> np.ndarray:
     """Sorted node ids of the largest connected (strongly connected if
-    ``directed``) component; ties go to the component holding the smallest id."""
+    ``directed``) component; ties go to the component holding the smallest id.
+
+    SciPy's component labels follow no node order for strong components, so
+    the tie is broken on node ids, not on labels."""
     ncomp, labels = connected_components(A, directed=directed, connection="strong")
     if ncomp == 1:
         return np.arange(A.shape[0])
     sizes = np.bincount(labels)
-    return np.flatnonzero(labels == int(np.argmax(sizes)))
+    in_largest = sizes[labels] == sizes.max()  # per node: is its component one of the largest?
+    label = labels[int(np.argmax(in_largest))]  # the component of the smallest such node
+    return np.flatnonzero(labels == label)
 
 
 def is_connected(A: sp.csr_array, directed: bool) -> bool:

@@ -36,8 +36,8 @@ def _parts(g: Any, weight: str | None, directed: bool | None, what: str) -> tupl
     weight = check_weight(weight)
     A = strip_diagonal(adjacency(g, directed))
     require_nodes(A, 1, what)
-    use_directed = directed is True or (directed is None and not is_symmetric(A))
     weighted = weight is not None and A.dtype != bool
+    use_directed = directed is True or (directed is None and not is_symmetric(A, weighted=weighted))
     if not use_directed and not weighted:
         indptr, indices = index_arrays(A)
         tri = triangles_per_node(indptr, indices)
@@ -82,9 +82,14 @@ def clustering(g: Any, *, weight: str | None = None, directed: bool | None = Non
         ``C_i = sum_jk (w_ij w_jk w_ki)^(1/3) / (k_i (k_i - 1))`` with weights
         divided by the largest weight (as networkx).
     directed : bool or None
-        ``None`` follows the graph (Fagiolo's directed clustering [2]_ for a
-        non-symmetric adjacency), ``False`` symmetrises first, ``True`` always
-        uses Fagiolo's definition (identical on a symmetric graph).
+        ``None`` follows the graph: Fagiolo's directed clustering [2]_ when it
+        is directed in the sense of :func:`smallworld.is_directed` (not
+        symmetric, weights included) with ``weight="weight"``, or when its
+        nonzero pattern is not symmetric with ``weight=None`` (reciprocal arcs
+        that differ only in weight give the same unweighted value either
+        way).  ``False`` symmetrises first (the larger weight of two
+        reciprocal arcs), ``True`` always uses Fagiolo's definition
+        (identical on a symmetric graph).
 
     Returns
     -------
@@ -176,7 +181,9 @@ def transitivity(g: Any) -> float:
     Parameters
     ----------
     g : graph-like
-        Anything :func:`smallworld.as_graph` accepts; must be undirected.
+        Anything :func:`smallworld.as_graph` accepts.  The nonzero pattern is
+        measured and must be symmetric (a weighted graph whose reciprocal
+        arcs differ only in weight is measured as its undirected pattern).
 
     Returns
     -------
@@ -186,7 +193,7 @@ def transitivity(g: Any) -> float:
     Raises
     ------
     ValueError
-        For a graph without nodes or a directed graph.
+        For a graph without nodes or a non-symmetric nonzero pattern.
 
     Examples
     --------

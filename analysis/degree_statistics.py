@@ -61,12 +61,18 @@ def degree_stats(g: Any) -> DegreeStats:
     Parameters
     ----------
     g : graph-like
-        Anything :func:`smallworld.as_graph` accepts; weights are ignored.
+        Anything :func:`smallworld.as_graph` accepts.  Degrees ignore weights,
+        but whether the graph is directed follows
+        :func:`smallworld.is_directed` (weights included), as
+        :func:`smallworld.to_networkx` does: a weighted adjacency whose every
+        arc has a reverse arc of another weight is a directed graph, one arc
+        per nonzero entry, with total degree in + out.
 
     Returns
     -------
     DegreeStats
-        ``m`` counts undirected edges (self-loops once) or arcs.
+        ``m`` counts undirected edges (self-loops once) or arcs;
+        ``directed`` is ``smallworld.is_directed(g)``.
 
     Raises
     ------
@@ -81,7 +87,7 @@ def degree_stats(g: Any) -> DegreeStats:
     """
     A = adjacency(g)
     require_nodes(A, 1, "degree_stats")
-    directed = not is_symmetric(A)
+    directed = not is_symmetric(A, weighted=True)  # the graph's own orientation, weights included
     loops = (A.diagonal() != 0).astype(np.int64)
     out_deg = np.diff(A.indptr).astype(np.int64)
     in_deg = np.diff(sp.csc_array(A).indptr).astype(np.int64)

@@ -37,8 +37,13 @@ def global_efficiency(g: Any, *, weight: str | None = None, directed: bool | Non
         ``None``: hop counts.  ``"weight"``: the adjacency's values are arc
         lengths (non-negative).
     directed : bool or None
-        ``None`` follows the graph, ``False`` symmetrises, ``True`` follows arcs
-        (networkx offers the undirected case only).
+        ``None`` follows the graph: directed in the sense of
+        :func:`smallworld.is_directed` (not symmetric, weights included) when
+        ``weight="weight"``; with ``weight=None`` only the nonzero pattern
+        counts (reciprocal arcs that differ only in weight give the same hop
+        counts either way).  ``False`` symmetrises (the larger weight of two
+        reciprocal arcs), ``True`` follows arcs (networkx offers the
+        undirected case only).
 
     Returns
     -------
@@ -66,8 +71,8 @@ def global_efficiency(g: Any, *, weight: str | None = None, directed: bool | Non
     weight = check_weight(weight)
     A = strip_diagonal(adjacency(g, directed))
     require_nodes(A, 2, "global_efficiency")
-    use_directed = directed is True or (directed is None and not is_symmetric(A))
     weighted = weight is not None and A.dtype != bool
+    use_directed = directed is True or (directed is None and not is_symmetric(A, weighted=weighted))
     if weighted:
         A = weights_of(A, "global_efficiency")
     n = A.shape[0]
@@ -83,8 +88,10 @@ def local_efficiency(g: Any) -> float:
     Parameters
     ----------
     g : graph-like
-        Anything :func:`smallworld.as_graph` accepts; undirected, unweighted
-        (weights are ignored).  Self-loops are ignored.
+        Anything :func:`smallworld.as_graph` accepts.  Weights are ignored, so
+        the nonzero pattern is measured and must be symmetric (a weighted
+        graph whose reciprocal arcs differ only in weight is measured as its
+        undirected pattern).  Self-loops are ignored.
 
     Returns
     -------
@@ -93,7 +100,7 @@ def local_efficiency(g: Any) -> float:
     Raises
     ------
     ValueError
-        For a graph without nodes or a directed graph.
+        For a graph without nodes or a non-symmetric nonzero pattern.
 
     References
     ----------

@@ -99,12 +99,18 @@ def average_path_length(
         ``None``: hop counts (bit-parallel BFS).  ``"weight"``: the adjacency's
         values are arc lengths (Dijkstra; they must be non-negative).
     directed : bool or None
-        ``None`` follows the graph (paths along arcs if it is not symmetric),
-        ``False`` symmetrises first, ``True`` follows arcs.
+        ``None`` follows the graph: paths run along arcs if it is directed in
+        the sense of :func:`smallworld.is_directed` (not symmetric, weights
+        included) when ``weight="weight"``, or if its nonzero pattern is not
+        symmetric when ``weight=None`` (hop counts ignore weights; reciprocal
+        arcs that differ only in weight give the same hop counts either way).
+        ``False`` symmetrises first (the larger weight of two reciprocal
+        arcs), ``True`` follows arcs.
     disconnected : {"raise", "lcc", "harmonic", "reachable"}
         What to do when some pair has no path (for directed graphs: when the
         graph is not strongly connected).  ``"raise"``: ValueError.
-        ``"lcc"``: measure the largest (strongly) connected component.
+        ``"lcc"``: measure the largest (strongly) connected component; ties
+        go to the component holding the smallest node id.
         ``"harmonic"``: always (connected or not) the harmonic mean
         ``n(n-1) / sum 1/d`` (unreachable pairs add 0; the inverse of global
         efficiency, Marchiori & Latora 2000 [1]_).  ``"reachable"``: mean over reachable pairs only (igraph's
@@ -159,8 +165,8 @@ def average_path_length(
     rng = check_random_state(seed)
     A = strip_diagonal(adjacency(g, directed))
     require_nodes(A, 2, "average_path_length")
-    use_directed = directed is True or (directed is None and not is_symmetric(A))
     weighted = weight is not None and A.dtype != bool
+    use_directed = directed is True or (directed is None and not is_symmetric(A, weighted=weighted))
     if weighted:
         A = weights_of(A, "average_path_length")
     if method == "sample":
