@@ -39,6 +39,7 @@ t0=$SECONDS
 "$PY" benchmarks/bench_layer.py --device "$DEV" --repeats 20 >"$LOG/bench_layer_cuda.md" 2>&1
 rc=$?
 best=$(grep -E "^\| *0\.01 " "$LOG/bench_layer_cuda.md" | head -n 1)
+best="${best//|/ }"  # the row's own pipes would split the cell
 ROWS+=("| layer bench, density 0.01 row | rc=$rc: ${best:-see bench_layer_cuda.md} | $((SECONDS - t0)) s |")
 
 # 3. Short Fashion-MNIST run (Nokland & Eidnes mlp 3x1024 recipe, few epochs): predsim and BP.

@@ -70,9 +70,12 @@ BACKENDS = ("auto", "dense", "csr", "numba")
 #: ``auto`` clear of the noisy break-even.
 CPU_SPARSE_MAX_DENSITY = 0.07
 
-#: ``auto`` runs the ``"csr"`` kernel on CUDA at or below this density (conservative: not
-#: yet measured on a GPU by this project).
-CUDA_SPARSE_MAX_DENSITY = 0.05
+#: ``auto`` runs the ``"csr"`` kernel on CUDA at or below this density.  Not yet
+#: measured on a GPU by this project, so deliberately conservative: at 1% the
+#: sparse products do 1/100 of the dense flops, a margin cuSPARSE's SpMM/SDDMM
+#: overheads should not eat; between 1% and 5% cuBLAS may well still win.
+#: ``benchmarks/device_check.sh`` measures the break-even to set it from.
+CUDA_SPARSE_MAX_DENSITY = 0.01
 
 _SPARSE_DTYPES = (torch.float32, torch.float64)
 
@@ -300,7 +303,7 @@ def forward(
         y = torch.sparse.mm(_csr(s.crow, s.col, w, s.shape), x.t()).t()
         return (y + bias if bias is not None else y.contiguous()), x
     xt = x.t().contiguous()
-    y = torch.empty((x.shape[0], s.shape[0]), dtype=x.dtype)
+    y = torch.empty((x.shape[0], s.shape[0]), dtype=x.dtype, device="cpu")
     b = _np(bias) if bias is not None else np.empty(0, dtype=_np(xt).dtype)
     _nb_spmm(_np(s.crow), _np(s.col), _np(w.contiguous()), _np(xt), b, _np(y))
     return y, xt
@@ -318,7 +321,7 @@ def input_grad(
         ft = _csr(s.crow_t, s.col_t, vt, (s.shape[1], s.shape[0]))
         return torch.sparse.mm(ft, grad_out.t()).t().contiguous()
     gt = grad_out.t().contiguous()
-    gx = torch.empty((grad_out.shape[0], s.shape[1]), dtype=grad_out.dtype)
+    gx = torch.empty((grad_out.shape[0], s.shape[1]), dtype=grad_out.dtype, device="cpu")
     _nb_spmm(_np(s.crow_t), _np(s.col_t), _np(vt.contiguous()), _np(gt), np.empty(0, dtype=_np(gt).dtype), _np(gx))
     return gx
 
@@ -330,8 +333,8 @@ def fused_backward(
     :func:`_nb_backward`); ``feedback`` are ``F``'s values in ``W``'s CSR order,
     ``saved`` is ``x^T`` from :func:`forward`."""
     gt = grad_out.t().contiguous()
-    gx = torch.empty((grad_out.shape[0], s.shape[1]), dtype=grad_out.dtype)
-    gw = torch.empty(s.nnz, dtype=grad_out.dtype)
+    gx = torch.empty((grad_out.shape[0], s.shape[1]), dtype=grad_out.dtype, device="cpu")
+    gw = torch.empty(s.nnz, dtype=grad_out.dtype, device="cpu")
     ft = feedback[s.perm_t].contiguous()
     _nb_backward(_np(s.crow_t), _np(s.col_t), _np(s.perm_t), _np(ft), _np(gt), _np(saved), _np(gx), _np(gw))
     return gx, gw
@@ -349,7 +352,7 @@ def weight_values_grad(kernel: str, grad_out: torch.Tensor, saved: torch.Tensor,
         pattern = _csr(s.crow, s.col, torch.zeros(s.nnz, dtype=saved.dtype, device=saved.device), s.shape)
         return torch.sparse.sampled_addmm(pattern, grad_out.t(), saved, beta=0.0).values()
     gt = grad_out.t().contiguous()
-    vals = torch.empty(s.nnz, dtype=saved.dtype)
+    vals = torch.empty(s.nnz, dtype=saved.dtype, device="cpu")
     _nb_sddmm(_np(s.crow), _np(s.col), _np(gt), _np(saved), _np(vals))
     return vals
 
@@ -372,6 +375,6 @@ def weight_grad(
         g = torch.zeros(s.shape[0] * s.shape[1], dtype=saved.dtype, device=saved.device)
         g[s.flat] = vals
         return g.view(s.shape)
-    g = torch.empty(s.shape, dtype=saved.dtype)
+    g = torch.empty(s.shape, dtype=saved.dtype, device="cpu")
     _nb_scatter_dense(_np(s.crow), _np(s.col), _np(vals), _np(g))
     return g

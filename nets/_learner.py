@@ -115,8 +115,12 @@ class Learner:
         """One update on a batch; returns the detached output cross-entropy and the logits."""
         raise NotImplementedError
 
-    def local_losses(self) -> list[float]:  # pragma: no cover - overridden by local learners
+    def local_losses(self) -> list[float]:
         """Losses of the local heads at the last step (empty for global rules)."""
+        return [float(v) for v in self.local_loss_tensors()]
+
+    def local_loss_tensors(self) -> list[torch.Tensor]:  # pragma: no cover - overridden by local learners
+        """The same as detached 0-d tensors on the model's device (reading them needs no GPU sync)."""
         return []
 
     def train(self, mode: bool = True) -> "Learner":

@@ -25,7 +25,7 @@ def seed_int(seed: Any, name: str = "seed") -> int:
     if seed is None:
         return int(np.random.SeedSequence().generate_state(1)[0])
     if isinstance(seed, torch.Generator):
-        return int(torch.randint(0, 2**62, (1,), generator=seed).item())
+        return int(torch.randint(0, 2**62, (1,), generator=seed, device=seed.device).item())
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(0, 2**62))
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
@@ -39,9 +39,11 @@ def seed_int(seed: Any, name: str = "seed") -> int:
 
 
 def torch_generator(seed: Any, device: Any = "cpu", name: str = "seed") -> torch.Generator:
-    """Return a ``torch.Generator`` on ``device`` for ``seed``; a generator passed in is returned as is.
+    """Return a ``torch.Generator`` on ``device`` for ``seed``.
 
-    The global torch RNG is never touched.
+    A generator on ``device`` is returned as is; one on another device (a CUDA
+    generator when the draws happen on the CPU) seeds a new one.  The global
+    torch RNG is never touched.
 
     Examples
     --------
@@ -49,11 +51,21 @@ def torch_generator(seed: Any, device: Any = "cpu", name: str = "seed") -> torch
     >>> bool(torch.equal(torch.rand(3, generator=g1), torch.rand(3, generator=g2)))
     True
     """
-    if isinstance(seed, torch.Generator):
+    dev = resolve_device(device)
+    if isinstance(seed, torch.Generator) and _same_device(seed.device, dev):
         return seed
-    g = torch.Generator(device=resolve_device(device))
+    g = torch.Generator(device=dev)
     g.manual_seed(seed_int(seed, name))
     return g
+
+
+def _same_device(a: torch.device, b: torch.device) -> bool:
+    if a.type != b.type:
+        return False
+    if a.type != "cuda":
+        return True
+    cur = torch.cuda.current_device() if torch.cuda.is_available() else 0
+    return (cur if a.index is None else a.index) == (cur if b.index is None else b.index)
 
 
 def resolve_device(device: Any = None) -> torch.device:

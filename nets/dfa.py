@@ -94,7 +94,7 @@ class DFAFeedback(nn.Module):
         bound = 1.0 / float(n_out) ** 0.5
         self.n_hidden = len(hidden_sizes)
         for i, n in enumerate(hidden_sizes):
-            B = (torch.rand(n_out, int(n), generator=g, dtype=torch.float64) * 2 - 1) * bound
+            B = (torch.rand(n_out, int(n), generator=g, dtype=torch.float64, device="cpu") * 2 - 1) * bound
             self.register_buffer(f"B{i}", B.to(device=device, dtype=dtype or torch.get_default_dtype()))
 
     def matrices(self) -> list[torch.Tensor]:

@@ -269,7 +269,7 @@ class SparseLinear(nn.Module):
         bound = self._row_bound()
         mask_cpu = self.mask.cpu()
         shape = (self.out_features, self.in_features)
-        w = (torch.rand(shape, generator=g, dtype=torch.float64) * 2 - 1) * bound[:, None]
+        w = (torch.rand(shape, generator=g, dtype=torch.float64, device="cpu") * 2 - 1) * bound[:, None]
         w.mul_(mask_cpu)
         with torch.no_grad():
             if self.sparse_storage:
@@ -277,7 +277,7 @@ class SparseLinear(nn.Module):
             else:
                 self.weight.copy_(w)
             if self.bias is not None:
-                self.bias.copy_((torch.rand(self.out_features, generator=g, dtype=torch.float64) * 2 - 1) * bound)
+                self.bias.copy_((torch.rand(self.out_features, generator=g, dtype=torch.float64, device="cpu") * 2 - 1) * bound)
         self._draw_feedback(self._feedback_seed())
 
     def _feedback_seed(self) -> int:
@@ -286,7 +286,7 @@ class SparseLinear(nn.Module):
     def _draw_feedback(self, seed: int) -> None:
         self._fb_seed = seed
         g = torch_generator(seed)
-        b = torch.rand((self.out_features, self.in_features), generator=g, dtype=torch.float64) * 2 - 1
+        b = torch.rand((self.out_features, self.in_features), generator=g, dtype=torch.float64, device="cpu") * 2 - 1
         if self.dense_feedback:
             b.mul_(1.0 / math.sqrt(self.in_features))
         else:

@@ -119,7 +119,7 @@ class LocalHead(nn.Module):
         beta = check_real(beta, "beta", min_val=0, max_val=1)
         self.kind, self.bio, self.beta, self.n_classes = kind, bool(bio), float(beta), int(n_classes)
         g = torch_generator(seed)
-        sub = [int(torch.randint(0, 2**62, (1,), generator=g)) for _ in range(3)]
+        sub = [int(torch.randint(0, 2**62, (1,), generator=g, device="cpu")) for _ in range(3)]
         kw = dict(device=device, dtype=dtype)
         if kind in ("pred", "predsim"):
             n_pred = BIO_TARGET_DIM if bio else n_classes
@@ -127,7 +127,7 @@ class LocalHead(nn.Module):
         if kind in ("sim", "predsim") and not bio:
             self.sim_map = SparseLinear(n_features, n_features, bias=False, seed=sub[1], **kw)
         if bio:
-            P = torch.randn(n_classes, BIO_TARGET_DIM, generator=torch_generator(sub[2]), dtype=torch.float64)
+            P = torch.randn(n_classes, BIO_TARGET_DIM, generator=torch_generator(sub[2]), dtype=torch.float64, device="cpu")
             self.register_buffer("projection", P.to(device=device, dtype=dtype or torch.get_default_dtype()))
 
     def extra_repr(self) -> str:
@@ -194,7 +194,7 @@ class LocalLearner(Learner):
                     kind=kind,
                     bio=rule.is_bio,
                     beta=beta,
-                    seed=int(torch.randint(0, 2**62, (1,), generator=g)),
+                    seed=int(torch.randint(0, 2**62, (1,), generator=g, device="cpu")),
                     device=out_w.device,
                     dtype=out_w.dtype,
                 )
@@ -206,9 +206,9 @@ class LocalLearner(Learner):
         self.optimizers["output"] = make_optimizer(optimizer, self.layers[-1].parameters(), lr, weight_decay)
         self._local: list[torch.Tensor] = []
 
-    def local_losses(self) -> list[float]:
-        """The hidden blocks' local losses at the last step."""
-        return [float(v) for v in self._local]
+    def local_loss_tensors(self) -> list[torch.Tensor]:
+        """The hidden blocks' local losses at the last step (detached 0-d tensors)."""
+        return list(self._local)
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         heads = self.extra["heads"]

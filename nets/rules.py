@@ -128,7 +128,7 @@ def _configure_feedback(model: nn.Module, mode: str, dense: bool, seed: int) -> 
         )
     ss = torch.Generator().manual_seed(seed)
     for _, layer in layers:
-        layer.set_feedback(mode, dense=dense, seed=int(torch.randint(0, 2**62, (1,), generator=ss)))
+        layer.set_feedback(mode, dense=dense, seed=int(torch.randint(0, 2**62, (1,), generator=ss, device="cpu")))
 
 
 class GlobalLearner(Learner):

@@ -27,6 +27,9 @@ __all__ = ["train", "TrainResult", "TrainingDiverged", "evaluate", "DIVERGENCE_L
 #: A batch loss above this (in nats; chance level is ``ln(n_classes)``) counts as divergence.
 DIVERGENCE_LOSS = 1e4
 
+#: Off the CPU, batch losses are read back (and checked) once per this many batches.
+CHECK_EVERY_GPU = 32
+
 _EVAL_BATCH = 4096
 # Keys of the run configuration that a resumed run must share with its checkpoint.
 _RESUME_KEYS = ("rule", "optimizer", "lr", "weight_decay", "batch_size", "seed", "dense_feedback", "beta", "data", "n_train")
@@ -224,7 +227,7 @@ def train(
     optimizer: str = "adam",
     batch_size: int = 64,
     weight_decay: float = 0.0,
-    device: Any = "cpu",
+    device: Any = None,
     seed: Any = None,
     out: str | os.PathLike | None = None,
     resume: bool = False,
@@ -253,8 +256,10 @@ def train(
         See :func:`nets.apply_rule`.
     batch_size : int
         Mini-batch size; each epoch visits the training set in a fresh random order.
-    device : str or torch.device
+    device : str, torch.device or None
         ``"cpu"``, ``"cuda"``...; a device that is not there raises ``ValueError``.
+        ``None``: the device the model's parameters are on (a model on the GPU
+        stays there).
     seed : None, int, numpy.random.Generator or torch.Generator
         Seeds the batch order and the rule's random matrices/heads (the model's
         own initial weights come from the model's seed).  Same seed, same model
@@ -309,6 +314,8 @@ def train(
     dense_feedback = check_bool(dense_feedback, "dense_feedback")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+    if device is None:
+        device = next((p.device for p in model.parameters()), None)
     dev = resolve_device(device)
     out_dir = Path(out) if out is not None else None
     ckpt_path = out_dir / CHECKPOINT_NAME if out_dir is not None else None
@@ -407,32 +414,26 @@ def _run_epochs(
         total=epochs * n_batches, initial=min(start, epochs) * n_batches, disable=not progress,
         desc=f"train {rule.value}", unit="batch", leave=True, dynamic_ncols=True,
     )  # fmt: skip
+    # Losses are checked every batch on CPU (free there) and every CHECK_EVERY_GPU
+    # batches elsewhere: reading a loss back waits for the GPU, and one wait per
+    # batch stalls small models; the message still names the first bad batch.
+    check_every = 1 if ds.X_train.device.type == "cpu" else CHECK_EVERY_GPU
+    pending: list = []
     try:
         for epoch in range(start + 1, epochs + 1):
             t0 = time.perf_counter()
             learner.train(True)
-            perm = torch.randperm(n, generator=gen).to(ds.X_train.device)
+            perm = torch.randperm(n, generator=gen, device="cpu").to(ds.X_train.device)
             loss_sum = torch.zeros((), dtype=torch.float64, device=ds.X_train.device)
             correct = torch.zeros((), dtype=torch.int64, device=ds.X_train.device)
             for b in range(n_batches):
                 idx = perm[b * batch_size : (b + 1) * batch_size]
                 xb, yb = ds.X_train[idx], ds.y_train[idx]
                 loss, logits = learner.step(xb, yb)
-                lv = float(loss)
-                bad_local = [v for v in learner.local_losses() if not math.isfinite(v)]
-                if not math.isfinite(lv) or bad_local or lv > DIVERGENCE_LOSS:
-                    if not math.isfinite(lv):
-                        what = f"the loss is {lv}"
-                    elif bad_local:
-                        what = f"a local loss is {bad_local[0]}"
-                    else:
-                        what = f"the loss {lv:g} exceeds {DIVERGENCE_LOSS:g}"
-                    kept = f"the checkpoint of epoch {epoch - 1} is kept" if ckpt_path and epoch > 1 else "nothing was written"
-                    raise TrainingDiverged(
-                        f"training with rule {rule.value!r} diverged at epoch {epoch}, batch {b}: {what}; "
-                        f"lower lr (now {_learner_lr(learner):g}) or check the data ({kept})",
-                        epoch, b,
-                    )  # fmt: skip
+                pending.append((b, loss.detach(), learner.local_loss_tensors()))
+                if len(pending) >= check_every or b == n_batches - 1:
+                    _check_losses(pending, rule, epoch, learner, ckpt_path)  # one host sync
+                    pending.clear()
                 loss_sum += loss.to(torch.float64) * yb.shape[0]
                 correct += (logits.argmax(1) == yb).sum()
                 bar.update(1)
@@ -467,6 +468,33 @@ def _run_epochs(
                 callback(dict(record))
     finally:
         bar.close()
+
+
+def _check_losses(pending: list, rule: Rule, epoch: int, learner: Learner, ckpt_path: Path | None) -> None:
+    """Raise :class:`TrainingDiverged` at the first of the ``(batch, loss, local
+    losses)`` entries whose loss is not finite or above :data:`DIVERGENCE_LOSS`,
+    or whose local loss is not finite."""
+    flat = [t.reshape(()).to(torch.float64) for _, loss, local in pending for t in (loss, *local)]
+    values = torch.stack(flat).cpu().tolist()
+    i = 0
+    for b, _, local in pending:
+        lv, locs = values[i], values[i + 1 : i + 1 + len(local)]
+        i += 1 + len(local)
+        bad_local = [v for v in locs if not math.isfinite(v)]
+        if math.isfinite(lv) and not bad_local and lv <= DIVERGENCE_LOSS:
+            continue
+        if not math.isfinite(lv):
+            what = f"the loss is {lv}"
+        elif bad_local:
+            what = f"a local loss is {bad_local[0]}"
+        else:
+            what = f"the loss {lv:g} exceeds {DIVERGENCE_LOSS:g}"
+        kept = f"the checkpoint of epoch {epoch - 1} is kept" if ckpt_path and epoch > 1 else "nothing was written"
+        raise TrainingDiverged(
+            f"training with rule {rule.value!r} diverged at epoch {epoch}, batch {b}: {what}; "
+            f"lower lr (now {_learner_lr(learner):g}) or check the data ({kept})",
+            epoch, b,
+        )  # fmt: skip
 
 
 def _learner_lr(learner: Learner) -> float:

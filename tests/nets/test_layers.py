@@ -349,3 +349,14 @@ def test_set_mask_gives_new_connections_random_feedback():
     b5 = layer.feedback_weight.clone()
     layer.set_mask(m)
     assert torch.equal(layer.feedback_weight, b5)
+
+
+def test_a_generator_on_the_device_seeds_layers_like_its_integer_seed(device):
+    from nets._utils import seed_int
+
+    g = torch.Generator(device).manual_seed(0)
+    s = seed_int(g)
+    assert s == seed_int(torch.Generator(device).manual_seed(0))  # deterministic, any device
+    a = SparseLinear(5, 4, seed=torch.Generator(device).manual_seed(0), device=device)
+    b = SparseLinear(5, 4, seed=s, device=device)
+    assert torch.equal(a.weight, b.weight) and torch.equal(a.feedback_weight, b.feedback_weight)

@@ -10,6 +10,7 @@ import torch
 
 from nets.data import load_dataset
 from nets.models import SparseMLP
+from nets.wiring import layered_masks
 from nets.rules import Rule
 from nets.train import TrainingDiverged, TrainResult, train
 
@@ -184,3 +185,56 @@ def test_wired_dag_trains_with_layerwise_feedback(rule, digits):
     small = (torch.zeros(4, 40), torch.tensor([0, 1, 0, 1]), torch.zeros(2, 40), torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="takes 64 input features but data set 'arrays' has 40"):
         train(net, rule, small, epochs=1, progress=False)
+
+
+@pytest.mark.parametrize("rule", ["bp", "fa", "dfa", "predsim"])
+def test_train_on_a_device_then_resume_on_cpu(device, rule, tmp_path):
+    # every rule through the sparse CSR kernel on `device`, then the run continues on the CPU
+    ds = load_dataset("digits", seed=0)
+    masks = layered_masks([64, 32, 10], "er", 0.3, seed=0)
+    net = SparseMLP([64, 32, 10], masks, backend="csr", seed=0, device=device)
+    first = train(net, rule, ds, epochs=2, lr=3e-3, seed=0, out=tmp_path, progress=False)  # device=None: the model's
+    assert {p.device.type for p in net.parameters()} == {device}
+    assert first.config["device"].startswith(device)
+    later = SparseMLP([64, 32, 10], masks, backend="csr", seed=0)
+    resumed = train(later, rule, ds, epochs=3, lr=3e-3, seed=0, out=tmp_path, resume=True, device="cpu", progress=False)
+    assert resumed.epochs == 3
+    strip = [{k: v for k, v in r.items() if k != "time_s"} for r in resumed.history[:2]]
+    assert strip == [{k: v for k, v in r.items() if k != "time_s"} for r in first.history]
+    # learning, not just running: the loss falls and accuracy is well above chance (0.1)
+    assert resumed.history[-1]["train_loss"] < resumed.history[0]["train_loss"]
+    assert resumed.final_test_accuracy > 0.3
+    if device == "cpu":  # on the CPU the resumed run is the uninterrupted one, bit for bit
+        whole = train(SparseMLP([64, 32, 10], masks, backend="csr", seed=0), rule, ds, epochs=3, lr=3e-3, seed=0,
+                      progress=False)  # fmt: skip
+        assert [r["test_loss"] for r in whole.history] == [r["test_loss"] for r in resumed.history]
+
+
+def test_divergence_checked_in_batches_off_the_cpu_still_names_the_first_bad_batch(monkeypatch):
+    # the GPU path reads losses back once per CHECK_EVERY_GPU batches; emulate it on the CPU
+    import importlib
+
+    T = importlib.import_module("nets.train")  # the module (nets.train the attribute is the function)
+
+    ds = load_dataset("digits", seed=0)
+    calls = []
+    real = T._check_losses
+
+    def spy(pending, *a):
+        calls.append(len(pending))
+        return real(pending, *a)
+
+    monkeypatch.setattr(T, "_check_losses", spy)
+    monkeypatch.setattr(T, "CHECK_EVERY_GPU", 5)
+    net = SparseMLP([64, 32, 10], seed=0)
+    res = train(net, "bp", ds, epochs=1, lr=1e-3, seed=0, progress=False)
+    assert res.epochs == 1 and all(c == 1 for c in calls)  # CPU: every batch
+    pending = [(b, torch.tensor(1.0), [torch.tensor(0.5)]) for b in range(4)]
+    pending[2] = (2, torch.tensor(2e4), [torch.tensor(0.5)])
+    pending[3] = (3, torch.tensor(float("nan")), [torch.tensor(0.5)])
+    with pytest.raises(TrainingDiverged, match=r"epoch 7, batch 2: the loss 20000 exceeds") as exc:
+        real(pending, Rule.BP, 7, T.apply_rule(SparseMLP([4, 3], seed=0), "bp"), None)
+    assert (exc.value.epoch, exc.value.batch) == (7, 2)
+    pending[2] = (2, torch.tensor(1.0), [torch.tensor(float("inf"))])
+    with pytest.raises(TrainingDiverged, match=r"batch 2: a local loss is inf"):
+        real(pending, Rule.BP, 7, T.apply_rule(SparseMLP([4, 3], seed=0), "bp"), None)
