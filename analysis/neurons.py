@@ -49,6 +49,7 @@ References
 from __future__ import annotations
 
 import numbers
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -291,35 +292,96 @@ def neuron_graph(model: Any, *, input_shape: Sequence[int] | None = None) -> Neu
     )
 
 
-def _square_patterns(x: Any) -> list[np.ndarray]:
+def _is_model(x: Any) -> bool:
+    """A torch module, a NeuronGraph or an object implementing the neuron-graph protocol."""
+    if isinstance(x, NeuronGraph) or hasattr(x, "__neuron_graph__"):
+        return True
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.nn.Module)
+
+
+def _model_patterns(x: Any, input_shape: Sequence[int] | None) -> list[np.ndarray]:
+    """The square (out, in) connection patterns between consecutive layers of a model's neuron graph."""
+    name = "the NeuronGraph" if isinstance(x, NeuronGraph) else type(x).__name__
+    if isinstance(x, NeuronGraph):
+        ng = x
+    else:
+        try:
+            ng = neuron_graph(x, input_shape=input_shape)
+        except ValueError as exc:
+            raise ValueError(f"relational_graph could not read the layers of {name} in order: {exc}") from exc
+    layer = ng.layers
+    A = ng.adjacency.tocoo()
+    src, dst = A.row.astype(np.int64), A.col.astype(np.int64)
+    off = layer[dst] != layer[src] + 1
+    if off.any():
+        i, j = int(src[off][0]), int(dst[off][0])
+        raise ValueError(
+            f"relational_graph needs connections only from one layer to the next; {name} has {int(off.sum())} "
+            f"that skip or go back (e.g. neuron {i} in layer {int(layer[i])} -> neuron {j} in layer "
+            f"{int(layer[j])})"
+        )
+    # channel index of every neuron: its rank among the neurons of its layer (by id)
+    order = np.argsort(layer, kind="stable")
+    sizes = np.bincount(layer)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    pos = np.empty(layer.size, dtype=np.int64)
+    pos[order] = np.arange(layer.size) - np.repeat(starts, sizes)
+    mats = []
+    for l in range(sizes.size - 1):
+        if sizes[l] == sizes[l + 1] and sizes[l] > 0:
+            pick = layer[src] == l
+            a = np.zeros((int(sizes[l + 1]), int(sizes[l])), dtype=bool)
+            a[pos[dst[pick]], pos[src[pick]]] = True
+            mats.append(a)
+    if not mats:
+        raise ValueError(
+            f"relational_graph needs square (n x n) layers, i.e. two consecutive layers of equal width; "
+            f"{name} has layer widths {tuple(int(v) for v in sizes)}"
+        )
+    if len({a.shape for a in mats}) != 1:
+        raise ValueError(
+            f"relational_graph needs its square layers to have one width; {name} has square layers of widths "
+            f"{[a.shape[0] for a in mats]} (layer widths {tuple(int(v) for v in sizes)})"
+        )
+    return mats
+
+
+def _square_patterns(x: Any, input_shape: Sequence[int] | None) -> list[np.ndarray]:
+    if _is_model(x):
+        return _model_patterns(x, input_shape)
+    if input_shape is not None:
+        raise ValueError("input_shape is only used when relational_graph is given a model")
+    is_3d = (isinstance(x, np.ndarray) or type(x).__module__.split(".")[0] == "torch") and getattr(x, "ndim", 0) == 3
     if isinstance(x, np.ndarray) and x.ndim == 2 or sp.issparse(x):
         mats = [x]
-    elif isinstance(x, np.ndarray) and x.ndim == 3:
-        mats = list(x)
-    elif type(x).__module__.split(".")[0] == "torch" and hasattr(x, "named_modules"):
-        mats = [s.cpu().numpy() for m in _linear_layers(x, None) if (s := _structure(m)).shape[0] == s.shape[1]]
-        if not mats:
-            raise ValueError(f"relational_graph needs square (n x n) Linear-like layers; {type(x).__name__} has none")
-    elif isinstance(x, (list, tuple)):
+    elif is_3d or isinstance(x, (list, tuple)):
         mats = list(x)
     else:
         mats = [x]
     out = []
     for k, m in enumerate(mats):
-        if type(m).__module__.split(".")[0] == "torch":
+        if type(m).__module__.split(".")[0] == "torch" and hasattr(m, "detach"):
             m = m.detach().cpu().numpy()
         a = m.toarray() if sp.issparse(m) else np.asarray(m)
+        if a.dtype == object:
+            raise TypeError(
+                f"relational_graph takes a torch model, a mask or a sequence of masks; got "
+                f"{type(m).__name__}" + (f" as layer {k}" if len(mats) > 1 else "")
+            )
         if a.ndim != 2 or a.shape[0] != a.shape[1]:
             raise ValueError(f"relational_graph needs square n x n masks, got shape {a.shape} for layer {k}")
         if a.dtype.kind not in "biuf":
             raise TypeError(f"relational_graph masks must be numeric or boolean, got dtype {a.dtype}")
         out.append(a != 0)
+    if not out:
+        raise ValueError("relational_graph needs at least one mask, got an empty sequence")
     if len({a.shape for a in out}) != 1:
         raise ValueError(f"relational_graph needs layers of one width, got shapes {sorted({a.shape for a in out})}")
     return out
 
 
-def relational_graph(x: Any, *, rule: str = "any") -> sp.csr_array:
+def relational_graph(x: Any, *, rule: str = "any", input_shape: Sequence[int] | None = None) -> sp.csr_array:
     """The relational graph of a stack of equal-width layers (You et al. 2020).
 
     Node ``i`` is channel ``i``; channels ``i`` and ``j`` are joined if the
@@ -329,14 +391,24 @@ def relational_graph(x: Any, *, rule: str = "any") -> sp.csr_array:
 
     Parameters
     ----------
-    x : torch.nn.Module, array-like of shape (n, n), or sequence of them
-        A model (its square ``n x n`` Linear-like layers are used; input and
-        output projections of other shapes are ignored, as in You et al.,
-        where the relational graph governs the hidden rounds), one mask, or a
-        sequence / 3-D array of masks, each ``(out, in) = (n, n)``.
+    x : torch.nn.Module, NeuronGraph, object with ``__neuron_graph__``, array-like of shape (n, n), or sequence of them
+        A model, one mask, or a sequence / 3-D array of masks, each
+        ``(out, in) = (n, n)``.  A model is read exactly as
+        :func:`neuron_graph` reads it (any ``nn.Module`` whose Linear-like
+        layers run one after another, user-defined subclasses included, or
+        a model implementing the neuron-graph protocol such as
+        ``nets.SparseMLP``); its square layers, those between two
+        consecutive layers of equal width, are used, and input and output
+        projections of other widths are ignored (as in You et al., where the
+        relational graph governs the hidden rounds).  Channel ``i`` of a
+        layer is its ``i``-th neuron in id order.
     rule : {"any", "majority"}
         ``"any"``: an edge if some layer has the connection (either
         direction); ``"majority"``: if more than half of the layers do.
+    input_shape : sequence of int, optional
+        For a model only: passed to :func:`neuron_graph`, which then takes
+        the layer order from a forward pass instead of the registration
+        order.
 
     Returns
     -------
@@ -345,9 +417,15 @@ def relational_graph(x: Any, *, rule: str = "any") -> sp.csr_array:
 
     Raises
     ------
+    TypeError
+        For masks that are not numeric or boolean, or an object that is
+        neither a model nor a mask; for a model, as :func:`neuron_graph`
+        (e.g. convolutional layers).
     ValueError
-        For non-square masks, masks of different widths, a model without
-        square layers, or an unknown ``rule``.
+        For non-square masks, masks of different widths, an unknown
+        ``rule``; for a model whose layers cannot be read in order (they do
+        not chain), that has no two consecutive layers of equal width, whose
+        square layers differ in width, or whose connections skip layers.
 
     Examples
     --------
@@ -356,9 +434,18 @@ def relational_graph(x: Any, *, rule: str = "any") -> sp.csr_array:
     >>> m = np.eye(4, dtype=bool) | np.eye(4, k=1, dtype=bool)   # channel i feeds i and i+1
     >>> relational_graph(m).nnz   # path 0-1-2-3, both directions
     6
+    >>> import torch
+    >>> class Net(torch.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.a, self.b = torch.nn.Linear(5, 5), torch.nn.Linear(5, 5)
+    ...     def forward(self, x):
+    ...         return self.b(torch.relu(self.a(x)))
+    >>> relational_graph(Net()).nnz   # dense square layers: the complete graph K5
+    20
     """
     check_choice(rule, "rule", ("any", "majority"))
-    pats = _square_patterns(x)
+    pats = _square_patterns(x, input_shape)
     votes = np.zeros(pats[0].shape, dtype=np.int64)
     for a in pats:
         votes += a | a.T

@@ -257,3 +257,91 @@ def test_nets_sparse_mlp_protocol_matches_module_inspection():
     assert via_protocol.layer_sizes == tuple(sizes) == via_modules.layer_sizes
     assert np.array_equal(via_protocol.inputs, via_modules.inputs)
     assert np.array_equal(via_protocol.outputs, via_modules.outputs)
+
+
+# --- relational graph of any nn.Module (review regression) ------------------------------------------
+
+
+class TwoSquare(nn.Module):
+    """A user-defined model: two square layers held as attributes (not an nn.Sequential)."""
+
+    def __init__(self, n: int = 5, m: int = 5) -> None:
+        super().__init__()
+        self.first = nn.Linear(n, n)
+        self.second = nn.Linear(m, m)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.second(torch.relu(self.first(x)))
+
+
+def test_relational_graph_of_a_user_defined_module_matches_sequential():
+    # review: `class M(nn.Module)` raised "got shape () for layer 0" while nn.Sequential worked
+    torch.manual_seed(0)
+    model = TwoSquare()
+    with torch.no_grad():
+        model.first.weight[1, 3] = 0.0
+        model.first.weight[3, 1] = 0.0
+        model.second.weight[1, 3] = 0.0
+        model.second.weight[3, 1] = 0.0  # channels 1 and 3 never exchange a message
+    R = relational_graph(model)
+    S = relational_graph(nn.Sequential(model.first, nn.ReLU(), model.second))
+    assert R.shape == (5, 5) and R.nnz == 18 and not R[1, 3] and not R[3, 1] and R[0, 4]
+    assert (R != S).nnz == 0
+    assert relational_graph(model, rule="majority").nnz == 18
+    assert (relational_graph(neuron_graph(model)) != R).nnz == 0  # a NeuronGraph is accepted too
+
+
+def test_relational_graph_of_nets_sparse_mlp_reads_its_protocol():
+    import nets.models as models
+
+    rng = np.random.default_rng(2)
+    hidden = [rng.random((8, 8)) < 0.5 for _ in range(2)]
+    masks = [np.ones((8, 12), dtype=bool), *hidden, np.ones((3, 8), dtype=bool)]
+    net = models.SparseMLP([12, 8, 8, 8, 3], masks, seed=0)
+    R = relational_graph(net)
+    want = relational_graph(hidden)  # the two 8x8 layers; the 12->8 and 8->3 projections are ignored
+    assert R.shape == (8, 8) and R.nnz == want.nnz > 0
+    assert (R != want).nnz == 0
+    assert (relational_graph(nn.Sequential(*net.layers)) != R).nnz == 0
+
+
+def test_relational_graph_input_shape_orders_the_layers():
+    class Reversed(nn.Module):  # registered first, runs last
+        def __init__(self) -> None:
+            super().__init__()
+            self.last = nn.Linear(4, 2)
+            self.hidden = nn.Linear(4, 4)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.last(self.hidden(x))
+
+    with pytest.raises(ValueError, match="could not read the layers of Reversed in order: layers do not chain"):
+        relational_graph(Reversed())
+    assert relational_graph(Reversed(), input_shape=(4,)).nnz == 12
+    with pytest.raises(ValueError, match="input_shape is only used"):
+        relational_graph(np.eye(3), input_shape=(3,))
+
+
+class SkipProtocol:
+    """A protocol model with an arc that skips a layer: 0 -> 2 across a 2-2-2 stack."""
+
+    def __neuron_graph__(self) -> dict:
+        A = sp.csr_array((np.ones(3, dtype=bool), ([0, 2, 0], [2, 4, 4])), shape=(6, 6))
+        layers = np.repeat(np.arange(3), 2)
+        return {"adjacency": A, "layers": layers, "inputs": np.arange(2), "outputs": np.arange(4, 6)}
+
+
+@pytest.mark.parametrize(
+    "model,exc,match",
+    [
+        (TwoSquare(5, 3), ValueError, r"layers of TwoSquare in order: layers do not chain: layer 0 has 5 outputs"),
+        (mlp(5, 4, 3), ValueError, r"square \(n x n\) layers.*Sequential has layer widths \(5, 4, 3\)"),
+        (mlp(4, 4, 6, 6), ValueError, r"one width; Sequential has square layers of widths \[4, 6\]"),
+        (SkipProtocol(), ValueError, r"1 that skip or go back \(e\.g\. neuron 0 in layer 0 -> neuron 4 in layer 2\)"),
+        (nn.Sequential(nn.Conv1d(1, 1, 3)), TypeError, "Conv1d"),
+        (object(), TypeError, "a torch model, a mask or a sequence of masks; got object"),
+    ],
+)
+def test_relational_graph_of_incompatible_models(model, exc, match):
+    with pytest.raises(exc, match=match):
+        relational_graph(model)
