@@ -25,6 +25,26 @@
    and a geometric law).  ``R > 0`` favours the power law; ``p`` is the
    two-sided significance of the sign of ``R``.
 
+When a verdict is withheld
+--------------------------
+A tail of few distinct values cannot tell the laws apart.  Over ``k``
+distinct values the tail histogram has ``k - 1`` free frequencies; the fit
+spends one on ``xmin`` and the lognormal alternative two on ``(mu, sigma)``,
+so for small ``k`` a two-parameter law reproduces the histogram almost
+exactly and a likelihood ratio or KS bootstrap only measures noise (a dense
+MLP's degrees take three values; its tail, two).  A verdict needs at least
+one free frequency left, ``k - 1 - 3 >= 1``, so the tail must hold at least
+:data:`MIN_TAIL_DISTINCT` ``= 5`` distinct values.  Below that the fit still
+reports ``alpha`` and ``xmin``, but no goodness-of-fit p-value is computed,
+every comparison's verdict is ``"not_assessable"``, and the result says
+"too few distinct values in the tail".
+
+An alternative whose fit stops at its search bound (the lognormal's ``mu``
+in [-100, 100], ``sigma`` in [0.01, 100]) did not reach its maximum
+likelihood, so the ratio overstates the power law: the comparison is
+flagged (``at_bound``) and its verdict is ``"not_assessable"`` unless the
+alternative is significantly preferred even so.
+
 References
 ----------
 .. [1] A. Clauset, C. R. Shalizi and M. E. J. Newman, "Power-law distributions
@@ -47,11 +67,17 @@ from analysis import _powerlaw_kernels as _k
 from analysis._powerlaw_alternatives import fit_exponential, fit_lognormal, powerlaw_logpmf, vuong
 from smallworld._validation import check_bool, check_int, check_random_state, check_real
 
-__all__ = ["fit_power_law", "PowerLawFit", "PowerLawComparison"]
+__all__ = ["fit_power_law", "PowerLawFit", "PowerLawComparison", "MIN_TAIL_DISTINCT"]
 
 ProgressLike = Union[None, bool, Callable[[int, int], Any]]
 
 _ALTERNATIVES = ("lognormal", "exponential")
+#: Fewest distinct values in the tail ``x >= xmin`` for a verdict (goodness of fit, likelihood
+#: ratios): the ``k - 1`` free frequencies of the tail histogram must exceed the three fitted
+#: quantities (``xmin`` and the lognormal's ``mu``, ``sigma``), ``k - 1 - 3 >= 1``.
+MIN_TAIL_DISTINCT = 5
+#: The search box of ``_powerlaw_alternatives.fit_lognormal``: a fit that stops on it is flagged.
+_LOGNORMAL_BOUNDS = {"mu": (-100.0, 100.0), "sigma": (0.01, 100.0)}
 #: Largest CDF table used to sample a discrete power law (beyond it: bisection on zeta).
 _MAX_TABLE = 2**20
 
@@ -72,6 +98,16 @@ class PowerLawComparison:
         The raw log-likelihood ratio ``sum log p_pl(x) - log p_alt(x)`` over the tail.
     params : dict
         The alternative's fitted parameters (``mu``, ``sigma`` or ``lambda``).
+    assessable : bool
+        ``False`` when the test cannot give a verdict: the tail holds fewer
+        than :data:`MIN_TAIL_DISTINCT` distinct values, or the alternative's
+        fit stopped at a search bound and is not significantly preferred
+        even so (see ``note``).
+    at_bound : bool
+        ``True`` if the alternative's fit stopped at a bound of its
+        parameter search (its maximum likelihood was not reached).
+    note : str or None
+        Why the verdict is withheld or flagged.
     """
 
     distribution: str
@@ -79,10 +115,16 @@ class PowerLawComparison:
     p_value: float
     loglik_ratio: float
     params: dict = field(default_factory=dict)
+    assessable: bool = True
+    at_bound: bool = False
+    note: str | None = None
 
     @property
     def preferred(self) -> str:
-        """``"power_law"``, the alternative's name, or ``"neither"`` (``p > 0.1``)."""
+        """``"power_law"``, the alternative's name, ``"neither"`` (``p > 0.1``),
+        or ``"not_assessable"`` (``assessable`` is false; ``note`` says why)."""
+        if not self.assessable:
+            return "not_assessable"
         if self.p_value > 0.1:
             return "neither"
         return "power_law" if self.R > 0 else self.distribution
@@ -106,7 +148,7 @@ class PowerLawFit:
         Kolmogorov-Smirnov distance of the fit over the tail.
     p_value : float or None
         Bootstrap goodness-of-fit p-value; ``None`` when ``n_bootstrap=0``
-        (see ``p_value_reason``).
+        or the fit is not assessable (see ``p_value_reason``).
     n_tail : int
         Number of data points ``>= xmin``.
     n : int
@@ -126,6 +168,12 @@ class PowerLawFit:
         ``alpha = 50`` (the tail is barely spread; treat alpha as a lower bound).
     p_value_reason : str or None
         Why ``p_value`` is ``None``.
+    n_tail_distinct : int
+        Number of distinct values in the tail.
+    verdict_reason : str or None
+        Why no verdict (goodness of fit, likelihood ratios) is given: the
+        tail holds fewer than :data:`MIN_TAIL_DISTINCT` distinct values
+        ("too few distinct values in the tail"); ``None`` otherwise.
     """
 
     alpha: float
@@ -142,6 +190,13 @@ class PowerLawFit:
     comparisons: tuple[PowerLawComparison, ...] = ()
     alpha_at_bound: bool = False
     p_value_reason: str | None = None
+    n_tail_distinct: int = 0
+    verdict_reason: str | None = None
+
+    @property
+    def assessable(self) -> bool:
+        """Whether the tail holds enough distinct values for a verdict (``verdict_reason`` is ``None``)."""
+        return self.verdict_reason is None
 
     def comparison(self, distribution: str) -> PowerLawComparison:
         """The comparison against ``distribution`` (``KeyError`` if not run)."""
@@ -154,22 +209,33 @@ class PowerLawFit:
         """Plain-Python dictionary (JSON-serialisable)."""
         d = asdict(self)
         d["comparisons"] = [dict(asdict(c), preferred=c.preferred) for c in self.comparisons]
+        d["assessable"] = self.assessable
         return d
 
     def __str__(self) -> str:
         kind = "discrete" if self.discrete else "continuous"
-        p = f"{self.p_value:.3f} ({self.n_bootstrap} bootstrap replicates)" if self.p_value is not None \
-            else f"not computed ({self.p_value_reason})"
+        if self.p_value is not None:
+            p = f"{self.p_value:.3f} ({self.n_bootstrap} bootstrap replicates)"
+        elif self.verdict_reason is not None:
+            p = "not computed (not assessable, see below)"
+        else:
+            p = f"not computed ({self.p_value_reason})"
         lines = [
             f"Power-law fit ({kind}, Clauset-Shalizi-Newman 2009)",
             f"  alpha   = {self.alpha:.4f} +/- {self.alpha_se:.4f}" + ("  (at search bound)" if self.alpha_at_bound else ""),
             f"  xmin    = {self.xmin:g}" + ("  (given)" if self.xmin_fixed else "  (KS minimisation)"),
-            f"  n_tail  = {self.n_tail} of {self.n}",
+            f"  n_tail  = {self.n_tail} of {self.n} ({self.n_tail_distinct} distinct values)",
             f"  KS D    = {self.ks:.4f}",
             f"  GoF p   = {p}",
         ]
+        if self.verdict_reason is not None:
+            lines.append(f"  verdict = not assessable: {self.verdict_reason}")
         for c in self.comparisons:
-            lines.append(f"  vs {c.distribution:<11s} R = {c.R:+.3f}, p = {c.p_value:.3g} -> {c.preferred}")
+            line = f"  vs {c.distribution:<11s} R = {c.R:+.3f}, p = {c.p_value:.3g} -> {c.preferred}"
+            bound = _bound_hit(c.distribution, c.params) if c.at_bound else None
+            if bound is not None:
+                line += f" ({c.distribution} fit at its search bound: {bound})"
+            lines.append(line)
         return "\n".join(lines)
 
 
@@ -269,6 +335,41 @@ def _bootstrap(
     return worse / n_boot
 
 
+def _bound_hit(name: str, params: dict) -> str | None:
+    """``"mu = -100"``-style text for the parameters of an alternative fit that sit on a search bound."""
+    if name != "lognormal":
+        return None
+    hits = []
+    for key, (lo, hi) in _LOGNORMAL_BOUNDS.items():
+        v = float(params[key])
+        if key == "sigma":
+            on = min(abs(math.log(v / lo)), abs(math.log(v / hi))) <= 1e-6
+        else:
+            on = min(abs(v - lo), abs(v - hi)) <= 1e-6 * (hi - lo)
+        if on:
+            hits.append(f"{key} = {v:g}")
+    return ", ".join(hits) or None
+
+
+def _comparison(
+    name: str, R: float, p: float, raw: float, params: dict, few: str | None
+) -> PowerLawComparison:
+    bound = _bound_hit(name, params)
+    notes = []
+    assessable = few is None
+    if few is not None:
+        notes.append(few)
+    if bound is not None:
+        if R < 0 and p <= 0.1:
+            notes.append(f"{name} fit at its search bound ({bound}); preferred even so")
+        else:
+            assessable = False
+            notes.append(f"{name} fit at its search bound ({bound}): its maximum likelihood was not reached")
+    return PowerLawComparison(
+        name, R, p, raw, params, assessable=assessable, at_bound=bound is not None, note="; ".join(notes) or None
+    )
+
+
 def fit_power_law(
     degrees: Sequence[float] | np.ndarray,
     *,
@@ -355,6 +456,8 @@ def fit_power_law(
         if name not in _ALTERNATIVES:
             raise ValueError(f"compare must hold names among {_ALTERNATIVES}, got {name!r}")
     rng = check_random_state(seed)
+    if not (progress is None or isinstance(progress, bool) or callable(progress)):
+        raise TypeError(f"progress must be None, a bool or a callable, got {progress!r}")
     x, n_excluded = _check_data(degrees, discrete)
     u, c = np.unique(x, return_counts=True)
     c = c.astype(np.int64)
@@ -381,17 +484,27 @@ def fit_power_law(
     n_tail = int(ct.sum())
     se = (alpha - 1.0) / math.sqrt(n_tail) if not discrete else 1.0 / math.sqrt(n_tail * var)
 
+    n_distinct = int(ut.size)
+    few = None
+    if n_distinct < MIN_TAIL_DISTINCT:
+        few = (
+            f"too few distinct values in the tail ({n_distinct} distinct value(s) >= xmin={xmin_hat:g}; "
+            f"at least {MIN_TAIL_DISTINCT} needed)"
+        )
+
     comps = []
     lp = powerlaw_logpmf(ut, alpha, xmin_hat, discrete)
     for name in compare:
         fitter = fit_lognormal if name == "lognormal" else fit_exponential
         params, lq = fitter(ut, ct, xmin_hat, discrete)
         raw, r, p = vuong(lp, lq, ct)
-        comps.append(PowerLawComparison(name, float(r), float(p), float(raw), params))
+        comps.append(_comparison(name, float(r), float(p), float(raw), params, few))
 
     p_value: float | None = None
     reason = "n_bootstrap=0" if n_bootstrap == 0 else None
-    if n_bootstrap:
+    if few is not None:
+        reason = f"not assessable: {few}"
+    elif n_bootstrap:
         tick, bar = _progress(progress, n_bootstrap)
         try:
             p_value = _bootstrap(x, xmin_hat, alpha, ks, discrete, xmin is not None, n_bootstrap, rng, tick)
@@ -402,5 +515,6 @@ def fit_power_law(
         alpha=float(alpha), alpha_se=float(se), xmin=xmin_hat, ks=float(ks), p_value=p_value,
         n_tail=n_tail, n=int(x.size), n_excluded=n_excluded, discrete=discrete,
         xmin_fixed=xmin is not None, n_bootstrap=n_bootstrap, comparisons=tuple(comps),
-        alpha_at_bound=bool(alpha >= _k.ALPHA_MAX), p_value_reason=reason,
+        alpha_at_bound=bool(alpha >= _k.ALPHA_MAX), p_value_reason=reason, n_tail_distinct=n_distinct,
+        verdict_reason=few,
     )

@@ -31,7 +31,7 @@ from analysis.degree_statistics import DegreeStats, degree_stats
 from analysis.efficiency import global_efficiency
 from analysis.neurons import NeuronGraph, neuron_graph
 from analysis.paths import average_path_length
-from analysis.powerlaw import PowerLawFit, fit_power_law
+from analysis.powerlaw import PowerLawFit, _bound_hit, fit_power_law
 from smallworld._graph import as_graph, is_directed
 from smallworld._validation import check_choice, check_int, check_random_state
 
@@ -61,7 +61,9 @@ class ScoreReport:
     degree : DegreeStats
         Degree statistics of the scored graph.
     power_law : PowerLawFit or None
-        Fit of the degree distribution (``None``: see ``reasons["power_law"]``).
+        Fit of the degree distribution (``None``: see ``reasons["power_law"]``);
+        ``power_law.assessable`` is false, and every comparison's verdict
+        ``"not_assessable"``, when the tail has too few distinct degrees.
     C, T : float
         Average clustering (degree < 2 nodes count 0) and transitivity.
     L : float or None
@@ -79,7 +81,8 @@ class ScoreReport:
         ``niter``, ``nrand``, ``null``, ``n_bootstrap``, ``seed``.
     notes : tuple of str
         Every choice made on the user's behalf (symmetrisation, dropped
-        self-loops, reduced null ensembles, ...).
+        self-loops, reduced null ensembles, ...) and every withheld or
+        flagged power-law verdict.
     reasons : dict
         Why a value is ``None``, keyed by the field name.
     """
@@ -181,6 +184,24 @@ def _attempt(fn: Callable[[], Any], key: str, reasons: dict) -> Any:
         return None
 
 
+def _power_law_notes(fit: PowerLawFit) -> list[str]:
+    """Why the power-law verdicts are withheld or flagged, in the report's words."""
+    out = []
+    if fit.verdict_reason is not None:
+        out.append(
+            f"power-law fit not assessable: {fit.verdict_reason}; no goodness-of-fit p and no "
+            "likelihood-ratio verdict are given"
+        )
+    for c in fit.comparisons:
+        if c.at_bound:
+            what = "verdict withheld" if not c.assessable else f"{c.distribution} preferred even so"
+            out.append(
+                f"power law vs {c.distribution}: the {c.distribution} fit stopped at its search bound "
+                f"({_bound_hit(c.distribution, c.params)}), short of its maximum likelihood; {what}"
+            )
+    return out
+
+
 def score(
     x: Any,
     *,
@@ -227,6 +248,10 @@ def score(
         (noted in the report).
     n_bootstrap : int, default 1000
         Bootstrap replicates of the power-law goodness of fit (0: skip).
+        A tail with fewer than :data:`analysis.powerlaw.MIN_TAIL_DISTINCT`
+        distinct degrees (a dense MLP's) gets no goodness of fit and no
+        likelihood-ratio verdict (``"not_assessable"``), and an alternative
+        fit that stops at its search bound is flagged; the notes say so.
     name : str, optional
         What is scored, shown first in the report's ``source``.
 
@@ -287,6 +312,9 @@ def score(
     fit = _attempt(
         lambda: fit_power_law(deg, n_bootstrap=n_bootstrap, seed=rng, progress=progress is True), "power_law", reasons
     )
+
+    if fit is not None:
+        notes.extend(_power_law_notes(fit))
 
     L_res = average_path_length(A, disconnected=disconnected)
     ncomp = csgraph.connected_components(A, directed=False)[0]

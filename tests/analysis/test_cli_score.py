@@ -102,3 +102,13 @@ def test_subprocess_entry_point(tmp_path):
     res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     assert "clustering C" in res.stdout and json.loads(out.read_text())["n"] == 15
+
+
+def test_mlp_power_law_verdict_is_not_assessable(capsys):
+    # review: `score --mlp 784,256,256,10` printed "vs exponential -> power_law" from a two-value tail
+    assert main(["score", "--mlp", "20,16,16,10", "--no-progress", *FAST]) == 0
+    out = capsys.readouterr().out
+    rows = [ln for ln in out.splitlines() if ln.startswith("  vs ")]
+    assert len(rows) == 2 and all(ln.endswith("-> not_assessable") for ln in rows)
+    assert "-> power_law" not in out
+    assert "note: power-law fit not assessable: too few distinct values in the tail" in out

@@ -218,3 +218,71 @@ def test_bootstrap_p_is_calibrated_under_the_null():
     ps = np.array(ps)
     assert 0.3 < ps.mean() < 0.7
     assert (ps <= 0.1).mean() < 0.25
+
+
+# --- verdicts withheld: too few distinct values, alternative fit at its bound ------------------------
+
+
+def dense_mlp_degrees(*sizes: int) -> np.ndarray:
+    """Degrees of the undirected neuron graph of a dense MLP: a neuron touches all of both neighbours."""
+    out = []
+    for i, s in enumerate(sizes):
+        d = (sizes[i - 1] if i else 0) + (sizes[i + 1] if i + 1 < len(sizes) else 0)
+        out += [d] * s
+    return np.array(out)
+
+
+def test_dense_mlp_tail_of_two_values_gets_no_verdict():
+    # review: `score --mlp 784,256,256,10` said "vs exponential -> power_law" (p = 0.013) from a tail of
+    # two values (266 and 1040), with the lognormal stuck at mu = -100
+    from analysis.powerlaw import MIN_TAIL_DISTINCT
+
+    deg = dense_mlp_degrees(784, 256, 256, 10)
+    assert sorted(set(deg.tolist())) == [256, 266, 1040]
+    fit = fit_power_law(deg, n_bootstrap=50, seed=0)
+    assert fit.xmin == 266 and fit.n_tail == 512 and fit.n_tail_distinct == 2
+    assert MIN_TAIL_DISTINCT == 5 and not fit.assessable
+    assert fit.verdict_reason.startswith("too few distinct values in the tail (2 distinct value(s) >= xmin=266")
+    assert fit.p_value is None and fit.p_value_reason.startswith("not assessable: too few distinct values")
+    exp, ln = fit.comparison("exponential"), fit.comparison("lognormal")
+    assert exp.R > 0 and exp.p_value < 0.1  # the numbers that used to read as "power_law"
+    assert exp.preferred == ln.preferred == "not_assessable"
+    assert not exp.assessable and not exp.at_bound and "too few distinct values" in exp.note
+    assert ln.at_bound and ln.params["mu"] == -100.0 and "search bound" in ln.note
+    d = json.loads(json.dumps(fit.to_dict()))
+    assert d["assessable"] is False and [c["preferred"] for c in d["comparisons"]] == ["not_assessable"] * 2
+    s = str(fit)
+    assert "verdict = not assessable: too few distinct values in the tail" in s
+    assert "-> power_law" not in s and "lognormal fit at its search bound: mu = -100" in s
+
+
+@pytest.mark.parametrize("k,assessable", [(4, False), (5, True)])
+def test_minimum_distinct_values_in_the_tail(k, assessable):
+    x = np.repeat(np.arange(10, 10 + k), [1000, 300, 120, 60, 30][:k])
+    fit = fit_power_law(x, xmin=10, n_bootstrap=5, seed=0)
+    assert fit.n_tail_distinct == k and fit.assessable is assessable
+    assert (fit.p_value is not None) is assessable
+    assert (fit.comparison("exponential").preferred == "not_assessable") is not assessable
+
+
+def test_lognormal_at_its_bound_is_flagged_not_compared():
+    # a power law far above xmin=1: the lognormal imitates it with mu -> -inf and stops at mu = -100
+    x = discrete_power_law(2.5, 100, 5000, np.random.default_rng(0))
+    fit = fit_power_law(x, xmin=100, n_bootstrap=0)
+    assert fit.assessable and fit.n_tail_distinct >= 5
+    c = fit.comparison("lognormal")
+    assert c.params["mu"] == -100.0 and c.at_bound and not c.assessable
+    assert c.preferred == "not_assessable" and "mu = -100" in c.note and "maximum likelihood was not reached" in c.note
+    assert fit.comparison("exponential").preferred == "power_law"  # the exponential has no bound
+
+
+def test_lognormal_at_its_bound_but_significantly_preferred_keeps_its_verdict():
+    x = np.array([10] * 1000 + [11] * 10 + [12, 13, 14])
+    c = fit_power_law(x, xmin=10, n_bootstrap=0).comparison("lognormal")
+    assert c.at_bound and c.params["mu"] == -100.0 and c.R < 0 and c.p_value <= 0.1
+    assert c.assessable and c.preferred == "lognormal" and "preferred even so" in c.note
+
+
+def test_progress_is_checked_even_when_no_bootstrap_runs():
+    with pytest.raises(TypeError, match="progress"):
+        fit_power_law([1, 2, 3], progress=3)

@@ -181,3 +181,34 @@ def test_report_dict_has_every_section(ws_report):
         assert key in d
     assert d["sigma"]["z_C"] == r.sigma.z_C and math.isfinite(d["sigma"]["C_rand"])
     assert torch is not None  # torch imported: model detection goes through sys.modules
+
+
+def test_dense_mlp_power_law_verdict_is_not_assessable():
+    # review: a dense MLP's degree tail has two or three values; no "-> power_law" may be printed
+    model = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 10))
+    r = score(model, seed=0, niter=2, nrand=3, n_bootstrap=20)
+    pl = r.power_law
+    assert pl is not None and not pl.assessable and pl.n_tail_distinct < 5 and pl.p_value is None
+    assert [c.preferred for c in pl.comparisons] == ["not_assessable", "not_assessable"]
+    note = next(s for s in r.notes if s.startswith("power-law fit not assessable"))
+    assert "too few distinct values in the tail" in note and "no goodness-of-fit p" in note
+    text = str(r)
+    assert "-> not_assessable" in text and "-> power_law" not in text and "-> neither" not in text
+    d = json.loads(r.to_json())
+    assert d["power_law"]["assessable"] is False
+    assert {c["preferred"] for c in d["power_law"]["comparisons"]} == {"not_assessable"}
+
+
+def test_power_law_notes_flag_a_lognormal_at_its_bound():
+    from analysis.powerlaw import fit_power_law
+
+    fit = fit_power_law(np.array([10] * 1000 + [11] * 10 + [12, 13, 14]), xmin=10, n_bootstrap=0)
+    want = (
+        "power law vs lognormal: the lognormal fit stopped at its search bound (mu = -100), short of its "
+        "maximum likelihood; lognormal preferred even so"
+    )
+    assert report_mod._power_law_notes(fit) == [want]
+    mlp = fit_power_law(np.array([256] * 794 + [1040] * 256 + [266] * 256), n_bootstrap=0)
+    notes = report_mod._power_law_notes(mlp)
+    assert len(notes) == 2 and notes[0].startswith("power-law fit not assessable: too few distinct values")
+    assert notes[1].endswith("(mu = -100), short of its maximum likelihood; verdict withheld")
