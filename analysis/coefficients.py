@@ -29,7 +29,8 @@ __all__ = ["sigma", "omega", "small_world_propensity", "SmallWorldResult"]
 Progress = Callable[[int, int], Any]
 
 
-def _prepare(g: Any, disconnected: str, what: str) -> sp.csr_array:
+def _prepare(g: Any, disconnected: str, what: str) -> tuple[sp.csr_array, bool]:
+    """(pattern to measure, whether it is the largest component of a disconnected graph)."""
     check_choice(disconnected, "disconnected", ("raise", "lcc"))
     A = pattern(g)
     require_undirected(A, what)
@@ -41,8 +42,29 @@ def _prepare(g: Any, disconnected: str, what: str) -> sp.csr_array:
             )
         keep = largest_component(A, False)
         A = A[keep][:, keep]
+        reduced = True
+    else:
+        reduced = False
     undirected_state(A, what)  # size, self-loop and density checks
-    return A
+    return A, reduced
+
+
+def _check_omega_defined(n: int, m: int, scope: str) -> None:
+    """Refuse, in the graph's terms, the graphs whose lattice reference has no triangle.
+
+    ``A`` is connected here (after ``_prepare``), so mean degree ``2m/n < 2``
+    means ``m = n - 1``: a tree, whose degree-preserving connected rewirings
+    are trees too, so ``C_latt = 0`` for every null.
+    """
+    k = 2 * m / n
+    if m < n:
+        raise ValueError(
+            f"omega is undefined for {scope}: its mean degree is 2m/n = {k:.4g} (n={n}, m={m}), below 2, "
+            "so it is a tree (connected, m = n - 1) with no cycle and no triangle; the analytic ring-lattice "
+            "reference needs mean degree >= 2, and every lattice reference with the graph's degrees "
+            "(null='rewire') is a tree too, so C_latt = 0 for either null. sigma(g, null='analytic') is "
+            "defined (0 for a graph without triangles)"
+        )
 
 
 def _ticker(progress: Progress | None, total: int) -> Callable[[], None]:
@@ -58,13 +80,13 @@ def _ticker(progress: Progress | None, total: int) -> Callable[[], None]:
     return tick
 
 
-def _nonzero(x: float, name: str, what: str) -> float:
+def _nonzero(x: float, name: str, what: str, why: str = "the graph is too sparse") -> float:
     if x == 0 or not math.isfinite(x):
         # only sigma has a clustering= choice; omega's C_latt = 0 means no lattice has a triangle
         hint = "; try clustering='average', more nrand, or null='analytic'" if what == "sigma" else ""
         raise ValueError(
             f"{what} is undefined: the reference value {name} = {x}; the references have no triangles "
-            f"(the graph is too sparse){hint}"
+            f"({why}){hint}"
         )
     return x
 
@@ -138,7 +160,7 @@ def sigma(
     check_choice(null, "null", ("rewire", "analytic"))
     nrand = check_int(nrand, "nrand", min_val=1)
     niter = check_int(niter, "niter", min_val=0)
-    A = _prepare(g, disconnected, "sigma")
+    A, _ = _prepare(g, disconnected, "sigma")
     rng = check_random_state(seed)
     ip, ix = index_arrays(A)
     C, L = measure(ip, ix, clustering)
@@ -200,7 +222,8 @@ def omega(
         Randomness.
     null : {"rewire", "analytic"}
         ``"analytic"``: ``L_rand = ln n / ln k`` and ring-lattice
-        ``C_latt = 3(k-2) / (4(k-1))``.
+        ``C_latt = 3(k-2) / (4(k-1))``, with ``k = 2m/n`` the graph's mean
+        degree; needs ``k > 2`` (at ``k = 2`` the ring lattice is a cycle).
     disconnected : {"raise", "lcc"}
         As in :func:`sigma`.
     progress : callable, optional
@@ -213,7 +236,10 @@ def omega(
     Raises
     ------
     ValueError
-        As :func:`sigma`; also when ``C_latt = 0``.
+        As :func:`sigma`; also when ``C_latt = 0``: for a tree (mean
+        degree ``2m/n < 2``; no lattice reference with its degrees has a
+        triangle, whatever ``null``; the message gives the mean degree), and
+        for mean degree exactly 2 with ``null="analytic"``.
 
     References
     ----------
@@ -232,15 +258,20 @@ def omega(
     check_choice(null, "null", ("rewire", "analytic"))
     nrand = check_int(nrand, "nrand", min_val=1)
     niter = check_int(niter, "niter", min_val=0)
-    A = _prepare(g, disconnected, "omega")
+    A, reduced = _prepare(g, disconnected, "omega")
     rng = check_random_state(seed)
+    n, m = A.shape[0], A.nnz // 2
+    scope = "the graph's largest connected component (disconnected='lcc')" if reduced else "this graph"
+    _check_omega_defined(n, m, scope)
     ip, ix = index_arrays(A)
     C, L = measure(ip, ix, "average")
-    n, m = A.shape[0], A.nnz // 2
     if null == "analytic":
         k = 2 * m / n
         lr, lrs = er_reference(n, k).L, None
         cl, cls_ = ring_lattice_reference(n, k).C, None
+        why = f"mean degree 2m/n = {k:.4g}: the analytic ring lattice of mean degree 2 is a cycle" + (
+            "; null='rewire' is defined here, as the graph itself has triangles" if C > 0 else ""
+        )
         cr = crs = ll = lls = None
         desc = "analytic (L_rand = ln n / ln k, C_latt = 3(k-2)/(4(k-1)))"
         nr = 0
@@ -258,9 +289,10 @@ def omega(
         (cr, crs), (lr, lrs) = spread(crs_), spread(lrs_)
         (_, cls_), (ll, lls) = spread(cls_arr), spread(lls_arr)
         cl = float(max(C, cls_arr.max()))
+        why = "the graph is too sparse"
         desc = "random: degree-preserving rewiring; lattice: latticization (both connected)"
         nr = nrand
-    value = lr / L - C / _nonzero(cl, "C_latt", "omega")
+    value = lr / L - C / _nonzero(cl, "C_latt", "omega", why)
     return SmallWorldResult(
         "omega", float(value), C, L, "average", desc, nr, niter, n, m,
         C_rand=cr, C_rand_std=crs, L_rand=lr, L_rand_std=lrs, C_latt=cl, C_latt_std=cls_, L_latt=ll,
@@ -348,7 +380,7 @@ def small_world_propensity(
     """
     nrand = check_int(nrand, "nrand", min_val=1)
     niter = check_int(niter, "niter", min_val=0)
-    A = _prepare(g, disconnected, "small_world_propensity")
+    A, _ = _prepare(g, disconnected, "small_world_propensity")
     rng = check_random_state(seed)
     ip, ix = index_arrays(A)
     C, L = measure(ip, ix, "average")

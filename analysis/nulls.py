@@ -322,6 +322,18 @@ def er_reference(n: int, k: float) -> AnalyticReference:
     k : float
         Mean degree, ``1 < k < n``.
 
+    Returns
+    -------
+    AnalyticReference
+
+    Raises
+    ------
+    TypeError
+        If ``n`` is not an integer or ``k`` not a real number.
+    ValueError
+        If ``n < 2`` or ``k`` is outside ``(1, n)`` (``ln k`` must be
+        positive); the message names the mean degree.
+
     Examples
     --------
     >>> r = er_reference(1000, 10)
@@ -329,7 +341,12 @@ def er_reference(n: int, k: float) -> AnalyticReference:
     (0.01, 3.0)
     """
     n = check_int(n, "n", min_val=2)
-    k = check_real(k, "k", min_val=1, max_val=n, include_min=False, include_max=False)
+    k = check_real(k, "k")
+    if not 1 < k < n:
+        raise ValueError(
+            f"k must be > 1 and < n, got k={k:g}, n={n}: the analytic Erdős–Rényi reference "
+            "(L = ln n / ln k) needs a mean degree k above 1"
+        )
     return AnalyticReference("random", n, k, k / n, math.log(n) / math.log(k))
 
 
@@ -343,6 +360,19 @@ def ring_lattice_reference(n: int, k: float) -> AnalyticReference:
     k : float
         Mean degree, ``2 <= k < n``.
 
+    Returns
+    -------
+    AnalyticReference
+
+    Raises
+    ------
+    TypeError
+        If ``n`` is not an integer or ``k`` not a real number.
+    ValueError
+        If ``n < 3`` or ``k`` is outside ``[2, n)``: a ring lattice of mean
+        degree below 2 is not connected (a tree-like graph has no lattice
+        reference); the message names the mean degree.
+
     Examples
     --------
     >>> r = ring_lattice_reference(1000, 10)
@@ -350,5 +380,11 @@ def ring_lattice_reference(n: int, k: float) -> AnalyticReference:
     (0.6667, 50.0)
     """
     n = check_int(n, "n", min_val=3)
-    k = check_real(k, "k", min_val=2, max_val=n, include_max=False)
+    k = check_real(k, "k")
+    if not 2 <= k < n:
+        raise ValueError(
+            f"k must be >= 2 and < n, got k={k:g}, n={n}: the analytic ring-lattice reference "
+            "(C = 3(k-2)/(4(k-1)), L = n/(2k)) needs a mean degree k of at least 2 (below 2 a ring lattice "
+            "is not connected)"
+        )
     return AnalyticReference("lattice", n, k, 3 * (k - 2) / (4 * (k - 1)), n / (2 * k))

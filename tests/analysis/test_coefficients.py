@@ -135,3 +135,44 @@ def test_sigma_without_triangles_in_references_raises():
     # a long cycle: its connected degree-preserving references are cycles (no triangle)
     with pytest.raises(ValueError, match="undefined"):
         sigma(as_graph([(i, (i + 1) % 30) for i in range(30)]), niter=2, nrand=2, seed=0)
+
+
+# --- omega on graphs of mean degree < 2 speaks of the graph, not of an internal k (review regression) ----
+
+
+@pytest.mark.parametrize("null", ["analytic", "rewire"])
+@pytest.mark.parametrize(
+    "G,k_text",
+    [(nx.path_graph(10), "1.8 (n=10, m=9)"), (nx.balanced_tree(2, 3), "1.867 (n=15, m=14)")],
+)
+def test_omega_on_a_tree_names_the_graphs_mean_degree(G, k_text, null):
+    with pytest.raises(ValueError) as info:
+        omega(G, niter=1, nrand=1, seed=0, null=null)
+    msg = str(info.value)
+    assert msg.startswith(f"omega is undefined for this graph: its mean degree is 2m/n = {k_text}, below 2")
+    assert "tree" in msg and "null='rewire'" in msg and "sigma(g, null='analytic')" in msg
+    assert "k must be" not in msg and "got k=" not in msg
+
+
+def test_omega_on_a_tree_component_says_it_measured_the_largest_component():
+    G = nx.disjoint_union(nx.path_graph(10), nx.path_graph(3))
+    with pytest.raises(ValueError, match=r"for the graph's largest connected component \(disconnected='lcc'\): "
+                                         r"its mean degree is 2m/n = 1\.8 \(n=10, m=9\)"):
+        omega(G, null="analytic", disconnected="lcc")
+
+
+def test_omega_analytic_at_mean_degree_two_explains_the_cycle_lattice():
+    cycle_msg = r"mean degree 2m/n = 2: the analytic ring lattice of mean degree 2 is a cycle\)$"
+    with pytest.raises(ValueError, match=cycle_msg):
+        omega(nx.cycle_graph(12), null="analytic")
+    G = nx.cycle_graph(10)
+    G.add_edge(0, 2)
+    G.remove_edge(5, 6)  # mean degree 2 with a triangle: the rewired lattice keeps C_latt >= C > 0
+    with pytest.raises(ValueError, match="null='rewire' is defined here"):
+        omega(G, null="analytic")
+    assert omega(G, niter=2, nrand=2, seed=0).value == pytest.approx(-0.0910344827586207, abs=0.05)
+
+
+def test_sigma_analytic_on_a_tree_is_zero():
+    r = sigma(nx.path_graph(10), null="analytic")  # the alternative the omega message points to
+    assert r.value == 0.0 and r.C_rand == pytest.approx(0.18)

@@ -194,7 +194,11 @@ def test_analytic_references():
     assert rl.to_dict()["kind"] == "lattice"
     # the ring-lattice clustering formula is exact
     assert average_clustering(_ring(100, 8)) == pytest.approx(ring_lattice_reference(100, 8).C)
-    with pytest.raises(ValueError, match="k must be"):
+    with pytest.raises(ValueError, match=r"k must be > 1 and < n, got k=1, n=100: .*needs a mean degree k above 1"):
         er_reference(100, 1)
-    with pytest.raises(ValueError, match="k must be"):
+    with pytest.raises(ValueError, match=r"k must be >= 2 and < n, got k=1.5, n=100: .*mean degree k of at least 2"):
         ring_lattice_reference(100, 1.5)
+    with pytest.raises(ValueError, match=r"k must be >= 2 and < n, got k=100, n=100"):
+        ring_lattice_reference(100, 100)
+    with pytest.raises(TypeError, match="k must be a real number"):
+        er_reference(100, "10")
