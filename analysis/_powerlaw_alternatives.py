@@ -21,6 +21,9 @@ import math
 import numpy as np
 from scipy import optimize, special
 
+#: Search box of the lognormal fit; a fit on its edge did not converge to a maximum.
+LOGNORMAL_BOUNDS = {"mu": (-100.0, 100.0), "sigma": (0.01, 100.0)}
+
 __all__ = ["powerlaw_logpmf", "fit_exponential", "fit_lognormal", "vuong"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -103,7 +106,7 @@ def fit_lognormal(u: np.ndarray, c: np.ndarray, xmin: float, discrete: bool) -> 
     for start in ((m0, math.log(s0)), (m0 - 2.0 * s0, math.log(2.0 * s0))):
         res = optimize.minimize(
             nll, np.array(start), jac=True, method="L-BFGS-B",
-            bounds=[(-100.0, 100.0), (math.log(0.01), math.log(100.0))],
+            bounds=[LOGNORMAL_BOUNDS["mu"], tuple(math.log(b) for b in LOGNORMAL_BOUNDS["sigma"])],
         )
         if best is None or res.fun < best.fun:
             best = res

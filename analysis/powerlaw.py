@@ -64,7 +64,7 @@ from typing import Any, Union
 import numpy as np
 
 from analysis import _powerlaw_kernels as _k
-from analysis._powerlaw_alternatives import fit_exponential, fit_lognormal, powerlaw_logpmf, vuong
+from analysis._powerlaw_alternatives import LOGNORMAL_BOUNDS, fit_exponential, fit_lognormal, powerlaw_logpmf, vuong
 from smallworld._validation import check_bool, check_int, check_random_state, check_real
 
 __all__ = ["fit_power_law", "PowerLawFit", "PowerLawComparison", "MIN_TAIL_DISTINCT"]
@@ -76,8 +76,6 @@ _ALTERNATIVES = ("lognormal", "exponential")
 #: ratios): the ``k - 1`` free frequencies of the tail histogram must exceed the three fitted
 #: quantities (``xmin`` and the lognormal's ``mu``, ``sigma``), ``k - 1 - 3 >= 1``.
 MIN_TAIL_DISTINCT = 5
-#: The search box of ``_powerlaw_alternatives.fit_lognormal``: a fit that stops on it is flagged.
-_LOGNORMAL_BOUNDS = {"mu": (-100.0, 100.0), "sigma": (0.01, 100.0)}
 #: Largest CDF table used to sample a discrete power law (beyond it: bisection on zeta).
 _MAX_TABLE = 2**20
 
@@ -340,7 +338,7 @@ def _bound_hit(name: str, params: dict) -> str | None:
     if name != "lognormal":
         return None
     hits = []
-    for key, (lo, hi) in _LOGNORMAL_BOUNDS.items():
+    for key, (lo, hi) in LOGNORMAL_BOUNDS.items():
         v = float(params[key])
         if key == "sigma":
             on = min(abs(math.log(v / lo)), abs(math.log(v / hi))) <= 1e-6
