@@ -28,6 +28,8 @@ as an edge list, GML or .npz file (format from the suffix or --format).
 
   smallworld generate watts_strogatz --n 1000 --k 10 --p 0.1 --seed 1 --out ws.edgelist
   smallworld generate MODEL --help      lists the parameters of MODEL
+
+Deterministic models (ring_lattice) take no --seed; giving one is an error.
 """
 
 #: Short aliases, added when the model exists.
@@ -253,10 +255,10 @@ def _add_model(sub: Any, spec: ModelSpec) -> None:
         else:
             group.add_argument(*prm.flags, type=prm.convert, metavar=prm.metavar, nargs=prm.nargs,
                                choices=prm.choices, required=prm.required, **kwargs)
+    # a deterministic model takes no seed: --seed is parsed (to give a clear error in run), not listed
     seed_help = "random seed (non-negative integer); the same seed gives the same graph"
-    if not spec.takes_seed:
-        seed_help = f"accepted and ignored: {spec.name} is deterministic"
-    p.add_argument("--seed", type=_seed, metavar="S", default=None, help=seed_help)
+    p.add_argument("--seed", type=_seed, metavar="S", default=None,
+                   help=seed_help if spec.takes_seed else argparse.SUPPRESS)
     p.add_argument("--out", metavar="FILE", default=None,
                    help="output file (.edgelist/.txt/.edges/.el, .gml, .npz); '-' writes to stdout; "
                         "without --out nothing is written")
@@ -317,6 +319,9 @@ def run(args: argparse.Namespace) -> int:
         parent = Path(out).parent
         if not parent.is_dir():
             raise CLIError(f"cannot write {out!r}: directory {str(parent)!r} does not exist")
+    if not spec.takes_seed and args.seed is not None:
+        # refused, not ignored: a seed that changes nothing would suggest a reproducible random draw
+        raise CLIError(f"{spec.name} is deterministic and takes no seed; drop --seed {args.seed}")
     kwargs = {p.name: getattr(args, f"param_{p.name}") for p in spec.params}
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     if spec.takes_seed and args.seed is not None:

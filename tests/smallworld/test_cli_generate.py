@@ -49,7 +49,8 @@ def test_every_registered_model_has_a_subcommand_with_its_parameters(capsys):
         text = capsys.readouterr().out
         for prm in spec.params:
             assert "--" + prm.name.replace("_", "-") in text, (name, prm.name)
-        assert "--seed" in text and "--out" in text and "--format" in text
+        assert ("--seed" in text) == spec.takes_seed  # deterministic models take no seed
+        assert "--out" in text and "--format" in text
 
 
 def _fake(
@@ -173,11 +174,25 @@ def test_format_option_overrides_suffix(tmp_path):
 
 def test_no_out_writes_nothing(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert main(["generate", "ring-lattice", "--n", "10", "--k", "2", "--seed", "3"]) == 0
+    assert main(["generate", "ring-lattice", "--n", "10", "--k", "2"]) == 0
     out = capsys.readouterr().out
     assert "ring_lattice: n=10 m=10 mean degree 2.00" in out and "no file written" in out
-    assert "seed=" not in out  # deterministic model: the seed is ignored, not reported
+    assert "seed=" not in out  # deterministic model: no seed to report
     assert list(tmp_path.iterdir()) == []
+
+
+def test_seed_for_a_deterministic_model_is_refused_not_ignored(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rc = main(["generate", "ring_lattice", "--n", "10", "--k", "2", "--seed", "1", "--out", "r.edgelist"])
+    cap = capsys.readouterr()
+    assert rc == 2 and cap.out == ""
+    assert cap.err.strip() == (
+        "smallworld generate: error: ring_lattice is deterministic and takes no seed; drop --seed 1"
+    )
+    assert list(tmp_path.iterdir()) == []  # nothing written
+    with pytest.raises(SystemExit):
+        main(["generate", "ring_lattice", "--help"])
+    assert "--seed" not in capsys.readouterr().out  # not offered for a deterministic model
 
 
 def test_out_dash_writes_edge_list_to_stdout(capsys, tmp_path):
