@@ -6,7 +6,11 @@ needs is interpreted: ``graph [ directed 0|1 node [ id label ] edge [ source
 target weight|value ] ]``; every other key is skipped.  Node ids are mapped to
 ``0..n-1`` in file order and the ``label`` (or, without one, the id) is kept.
 Unlike ``networkx.read_gml`` this reader accepts duplicated edges (the W&S
-C. elegans file has 14); the caller decides what to do with them.
+C. elegans file has 14); the caller decides what to do with them.  A file
+holds one graph: a second ``graph [ ... ]`` block is an error, not ignored.
+The writer gives every node a ``label`` (the given label, else the id as a
+string), so ``networkx.read_gml(path)`` with its default ``label="label"``
+reads our files too.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 @dataclass
 class ParsedGML:
-    """Edges and node labels of the first ``graph`` in a GML file."""
+    """Edges and node labels of the ``graph`` in a GML file."""
 
     rows: np.ndarray
     cols: np.ndarray
@@ -182,14 +186,20 @@ def _parse_fast(text: str, source: str) -> ParsedGML | None:
 
 
 def parse_gml(text: str, source: str) -> ParsedGML:
-    """Parse the first ``graph [...]`` of a GML document."""
+    """Parse the one ``graph [...]`` of a GML document (a second one is an error)."""
     fast = _parse_fast(text, source)
     if fast is not None:
         return fast
     root, line = _parse_tree(text, source)
-    graph = next((v for k, v, _ in root if k == "graph" and isinstance(v, list)), None)
-    if graph is None:
+    graphs = [(v, pos) for k, v, pos in root if k == "graph" and isinstance(v, list)]
+    if not graphs:
         raise ValueError(f"{source}: no 'graph [ ... ]' block found")
+    if len(graphs) > 1:
+        raise ValueError(
+            f"{source}:{line(graphs[1][1])}: a second 'graph [ ... ]' block (the first starts on line "
+            f"{line(graphs[0][1])}); a GML file must hold exactly one graph"
+        )
+    graph = graphs[0][0]
     directed = False
     index: dict[int, int] = {}
     labels: list[str] = []
@@ -248,9 +258,13 @@ def format_gml(A: sp.csr_array, directed: bool, labels: Sequence[str] | None, fh
         if len(labels) != n:
             raise ValueError(f"labels must give one label per node: got {len(labels)} labels for n={n} nodes")
     fh.write(f"Creator {_quote(creator)}\ngraph\n[\n  directed {int(directed)}\n")
-    for i in range(n):
-        lab = f"\n    label {_quote(labels[i])}" if labels is not None else ""
-        fh.write(f"  node\n  [\n    id {i}{lab}\n  ]\n")
+    # every node gets a label (its id when none is given), so that networkx.read_gml's
+    # default label="label" reads the file back; our reader keeps the labels as written
+    names = [_quote(lab) for lab in labels] if labels is not None else [f'"{i}"' for i in range(n)]
+    for start in range(0, n, 100_000):
+        fh.write("".join(
+            f"  node\n  [\n    id {i}\n    label {names[i]}\n  ]\n" for i in range(start, min(n, start + 100_000))
+        ))
     rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(A.indptr))
     cols = A.indices.astype(np.int64)
     data = A.data

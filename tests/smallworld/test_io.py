@@ -330,3 +330,48 @@ def test_edgelist_fast_path_agrees_with_line_parser(tmp_path, weighted):
         warnings.simplefilter("ignore", UserWarning)  # random pairs repeat
         A, B = sw.read(plain), sw.read(commented)
     assert _same(A, B)
+
+
+# --- review: one graph per GML file, GML that networkx reads with its defaults --------------------
+
+
+TWO_GRAPHS = """graph [
+  node [ id 0 ]
+  node [ id 1 ]
+  edge [ source 0 target 1 ]
+]
+graph [
+  node [ id 0 ]
+]
+"""
+
+
+@pytest.mark.parametrize("prefix", ["", "# comment: the general parser\n"])
+def test_gml_with_two_graph_blocks_is_refused(tmp_path, prefix):
+    path = tmp_path / "two.gml"
+    path.write_text(prefix + TWO_GRAPHS)
+    first, second = (1, 6) if not prefix else (2, 7)
+    with pytest.raises(ValueError, match=rf"^{path}:{second}: a second 'graph \[ ... \]' block \(the first starts on "
+                                         rf"line {first}\); a GML file must hold exactly one graph"):
+        sw.read(path)
+
+
+@pytest.mark.parametrize("edges", [[(0, 1), (1, 2), (0, 3)], [(0, 1, 2.5), (1, 2, 1.0), (3, 3, 4.0)]])
+@pytest.mark.parametrize("directed", [False, True])
+def test_gml_without_labels_is_read_by_networkx_defaults(tmp_path, edges, directed):
+    A = sw.as_graph(edges, directed=directed, n=5)  # node 4 isolated
+    path = tmp_path / "g.gml"
+    sw.write(A, path)
+    G = nx.read_gml(path)  # label="label": fails on nodes without a label
+    assert list(G.nodes) == [str(i) for i in range(5)]
+    assert G.is_directed() == directed
+    assert np.array_equal(nx.to_numpy_array(G, weight="weight" if A.dtype != bool else None), A.toarray())
+    B, labels = sw.read(path, return_labels=True)
+    assert _same(A, B) and labels == [str(i) for i in range(5)]
+
+
+def test_gml_with_given_labels_keeps_them_for_networkx_and_us(tmp_path):
+    path = tmp_path / "named.gml"
+    sw.write([(0, 1), (1, 2)], path, labels=["a", "b", "c"])
+    assert sorted(nx.read_gml(path).edges) == [("a", "b"), ("b", "c")]
+    assert sw.read(path, return_labels=True)[1] == ["a", "b", "c"]
