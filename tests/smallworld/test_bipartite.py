@@ -157,3 +157,21 @@ def test_huge_sparse_er_direct_path_is_uniform_in_rows():
     assert_mask(M, n, n, round(5e-5 * n * n))
     rows = np.diff(M.indptr)
     assert rows.var() == pytest.approx(rows.mean(), rel=0.1)  # ~binomial with tiny p
+
+
+@pytest.mark.parametrize("n_in, n_out, density", [(7, 3, 0.01), (1, 1, 0.1), (1000, 1000, 1e-9), (3, 7, 0.02)])
+def test_suggested_minimum_density_actually_works(n_in, n_out, density):
+    # the hint was 0.5 / (n_in n_out) rounded to nearest: "0.0238" for 7 x 3, which gives 0 connections too
+    import re
+
+    with pytest.raises(ValueError, match=r"gives round\(density \* n_in \* n_out\) = 0 connections") as exc:
+        bipartite(n_in, n_out, density, seed=0)
+    least = float(re.search(r"use a density of at least (\S+)$", str(exc.value)).group(1))
+    assert bipartite(n_in, n_out, least, seed=0).nnz == 1
+    assert round(least * n_in * n_out) == 1 and least <= 1
+    assert float(f"{least:.3g}") == least  # at most 3 significant digits: a value a person can type
+
+
+def test_suggested_minimum_density_for_7x3_rounds_up():
+    with pytest.raises(ValueError, match=r"use a density of at least 0\.0239$"):
+        bipartite(7, 3, 0.01)
