@@ -91,6 +91,7 @@ def csr_from_edges(
     *,
     weights: np.ndarray | None = None,
     symmetric: bool = True,
+    n_cols: int | None = None,
 ) -> sp.csr_array:
     """Build a canonical CSR adjacency from edge endpoint arrays.
 
@@ -99,12 +100,15 @@ def csr_from_edges(
     rows, cols : numpy.ndarray of int
         Edge endpoints, already validated to lie in ``0..n-1``.
     n : int
-        Number of nodes.
+        Number of nodes (rows).
     weights : numpy.ndarray of float, optional
         One weight per edge.  Duplicated edges keep the weight of their first
         occurrence.  ``None`` gives a boolean (unweighted) adjacency.
     symmetric : bool
         If True, each edge is stored in both directions (undirected graph).
+    n_cols : int, optional
+        Number of columns of a rectangular (non-symmetric) result, with
+        ``cols`` already in ``0..n_cols-1``; default ``n``.
 
     Returns
     -------
@@ -118,6 +122,9 @@ def csr_from_edges(
     >>> A.toarray().astype(int).tolist()
     [[0, 1, 0], [1, 0, 1], [0, 1, 0]]
     """
+    n_cols = int(n) if n_cols is None else int(n_cols)
+    if symmetric and n_cols != int(n):
+        raise ValueError(f"a symmetric adjacency must be square, got n={n}, n_cols={n_cols}")
     rows = np.ascontiguousarray(rows, dtype=np.int64)
     cols = np.ascontiguousarray(cols, dtype=np.int64)
     indptr, indices, order = _count_sort_rows(rows, cols, int(n), bool(symmetric))
@@ -126,10 +133,10 @@ def csr_from_edges(
         data = np.ones(indices.shape[0], dtype=bool)
     else:
         data = np.asarray(weights, dtype=np.float64)[order]
-    idx_dtype = np.int32 if max(int(n), indices.shape[0]) < 2**31 - 1 else np.int64
+    idx_dtype = np.int32 if max(int(n), n_cols, indices.shape[0]) < 2**31 - 1 else np.int64
     A = sp.csr_array(
         (data, indices.astype(idx_dtype, copy=False), indptr.astype(idx_dtype, copy=False)),
-        shape=(int(n), int(n)),
+        shape=(int(n), n_cols),
     )
     A.has_sorted_indices = True
     return A

@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from smallworld._csr import csr_from_edges
-from smallworld._validation import check_choice, check_int
+from smallworld._validation import check_choice, check_int, warn_user
 
 __all__ = [
     "as_graph",
@@ -86,6 +86,104 @@ def _symmetrize(A: sp.csr_array) -> sp.csr_array:
     return sp.csr_array(S)
 
 
+def merge_edges(
+    u: np.ndarray,
+    v: np.ndarray,
+    w: np.ndarray | None,
+    shape: tuple[int, int],
+    directed: bool,
+    name: str,
+    *,
+    linenos: np.ndarray | None = None,
+    warn_duplicates: bool = False,
+) -> sp.csr_array:
+    """The one rule that turns a list of edges into an adjacency (used by :func:`as_graph` and
+    :func:`smallworld.read`).
+
+    - Weights must be finite.  An edge of weight 0 is dropped with a
+      ``UserWarning`` (in the canonical adjacency a zero weight means no
+      connection), and so is an edge whose repeated weights sum to 0.
+    - A repeated edge is one edge: the same arc ``(u, v)``, or, when
+      ``directed`` is False, the same pair ``{u, v}`` in either orientation.
+      Unweighted, it is kept once; weighted, its weights are **summed**, as
+      parallel edges of a multigraph (scipy's COO format, networkx
+      multigraphs).  With ``warn_duplicates`` a ``UserWarning`` says how many
+      were merged.
+    - Undirected (``directed`` False): every edge is stored in both
+      directions.
+
+    Parameters
+    ----------
+    u, v : numpy.ndarray of int64
+        Endpoints, already checked to lie in ``0..shape[0]-1`` and
+        ``0..shape[1]-1``.
+    w : numpy.ndarray of float64 or None
+        One weight per edge; ``None`` for an unweighted (``bool``) result.
+    shape : (int, int)
+        Shape of the result; square unless ``directed``.
+    directed : bool
+        Read the edges as arcs ``u -> v``.
+    name : str
+        The input's name in messages (``"graph"`` or a file name).
+    linenos : numpy.ndarray of int, optional
+        Line number of each edge, quoted when a zero-weight edge is dropped.
+    warn_duplicates : bool
+        Warn when repeated edges were merged.
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        Sorted indices, no stored zeros, ``bool`` or ``float64`` data.
+    """
+    n_rows, n_cols = shape
+    u = np.asarray(u, dtype=np.int64)
+    v = np.asarray(v, dtype=np.int64)
+    if w is not None:
+        w = np.asarray(w, dtype=np.float64)
+        if not np.all(np.isfinite(w)):
+            raise ValueError(f"{name} has a non-finite weight; weights must be finite numbers")
+        zero = w == 0
+        if zero.any():
+            where = ""
+            if linenos is not None:
+                lines = np.asarray(linenos)[zero].tolist()
+                more = ", ..." if len(lines) > 5 else ""
+                where = f" (line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines[:5]))}{more})"
+            warn_user(
+                f"{name}: {int(zero.sum())} edge(s) with weight 0 dropped{where} (in the canonical adjacency "
+                "a zero weight means no connection)"
+            )
+            u, v, w = u[~zero], v[~zero], w[~zero]
+    if not directed:  # one orientation per edge, so that (u, v) and (v, u) are the same edge
+        u, v = np.minimum(u, v), np.maximum(u, v)
+    if w is None:
+        A = csr_from_edges(u, v, n_rows, symmetric=not directed, n_cols=n_cols)
+        n_unique = A.nnz if directed else (A.nnz + int(np.count_nonzero(A.diagonal()))) // 2
+    else:
+        A = sp.csr_array(sp.coo_array((w, (u, v)), shape=shape).tocsr())  # repeated entries are summed
+        A.sum_duplicates()
+        n_unique = A.nnz
+        cancelled = int(np.count_nonzero(A.data == 0))
+        if cancelled:
+            warn_user(f"{name}: {cancelled} repeated edge(s) whose weights sum to 0 dropped")
+            A.eliminate_zeros()
+        if not directed:  # mirror the merged upper triangle
+            U = A.tocoo()
+            off = U.row != U.col
+            A = sp.csr_array(sp.coo_array(
+                (np.concatenate([U.data, U.data[off]]),
+                 (np.concatenate([U.row, U.col[off]]), np.concatenate([U.col, U.row[off]]))),
+                shape=shape,
+            ).tocsr())
+        A.sort_indices()
+    n_dup = u.size - n_unique
+    if n_dup and warn_duplicates:
+        kind = "arcs" if directed else "edges"
+        policy = "weights summed" if w is not None else "kept once"
+        warn_user(f"{name}: {n_dup} duplicated {kind} merged ({policy})")
+    return A
+
+
 def _from_edge_arrays(
     u: np.ndarray, v: np.ndarray, w: np.ndarray | None, n: int | None, directed: bool, name: str
 ) -> sp.csr_array:
@@ -97,28 +195,7 @@ def _from_edge_arrays(
         n = n_min
     elif n < n_min:
         raise ValueError(f"n={n} is too small for {name}: it names node {n_min - 1}, so n must be >= {n_min}")
-    if w is None:
-        return csr_from_edges(u, v, n, symmetric=not directed)
-    if not np.all(np.isfinite(w)):
-        raise ValueError(f"{name} has a non-finite weight; weights must be finite numbers")
-    zero = w == 0
-    if zero.any():
-        warnings.warn(
-            f"{name}: {int(zero.sum())} edge(s) with weight 0 dropped (in the canonical adjacency a zero "
-            "weight means no connection)",
-            UserWarning,
-            stacklevel=4,
-        )
-        u, v, w = u[~zero], v[~zero], w[~zero]
-    # A repeated arc (u, v) sums its weights, as scipy's COO format, networkx's multigraphs and
-    # smallworld.read do; an undirected list then merges (u, v) and (v, u) like directed=False does.
-    key = u * max(n, 1) + v
-    uniq, inv = np.unique(key, return_inverse=True)
-    if uniq.size < key.size:
-        w = np.bincount(inv, weights=w, minlength=uniq.size)
-        u, v = uniq // max(n, 1), uniq % max(n, 1)
-    A = csr_from_edges(u, v, n, weights=w, symmetric=False)
-    return A if directed else _symmetrize(A)
+    return merge_edges(u, v, w, (n, n), directed, name)
 
 
 def _integral_array(a: np.ndarray, name: str) -> np.ndarray:
@@ -187,8 +264,6 @@ def _from_networkx(G: Any, directed: bool | None, name: str) -> sp.csr_array:
             weighted = True
             w[i] = wt
     g_directed = G.is_directed()
-    if not g_directed:  # one orientation per edge, so that parallel edges of a MultiGraph sum
-        u, v = np.minimum(u, v), np.maximum(u, v)
     A = _from_edge_arrays(u, v, w if weighted else None, n, g_directed, name)
     return _finalize(A, directed, name)
 
@@ -216,15 +291,20 @@ def as_graph(x: Any, *, directed: bool | None = None, n: int | None = None) -> s
           optional 1-D ``edge_weight``).
     directed : bool or None
         ``None`` keeps the input's own orientation (edge lists are read as
-        undirected); ``False`` symmetrises (union of both directions; weighted
-        arcs keep the larger weight); ``True`` reads edge lists as arcs.
+        undirected); ``False`` symmetrises an adjacency, ``edge_index`` or
+        ``DiGraph`` (union of both directions; weighted arcs keep the larger
+        weight of the two) and reads edge lists as undirected; ``True`` reads
+        edge lists as arcs.
 
-        Repeated edges: unweighted ones merge; a weighted arc ``(u, v)``
-        listed more than once sums its weights (as scipy's COO format,
-        networkx multigraphs and :func:`smallworld.read` do), and in an
-        undirected edge list ``(u, v)`` and ``(v, u)`` are then one edge
-        with the larger weight.  Edges of weight 0 are dropped with a
-        ``UserWarning`` (a zero weight means no connection).
+        Repeated edges follow one rule for edge lists, ``edge_index``,
+        networkx graphs and :func:`smallworld.read`: unweighted ones merge;
+        weighted ones are parallel edges whose weights are **summed** (as
+        scipy's COO format and networkx multigraphs do).  A repeated edge is
+        the same arc ``(u, v)``, or in an undirected edge list the same pair
+        in either orientation, so ``[(0, 1, 2.0), (1, 0, 3.0)]`` is one edge
+        of weight 5.  Edges of weight 0 (and repeated edges whose weights
+        sum to 0) are dropped with a ``UserWarning`` (a zero weight means no
+        connection).
     n : int, optional
         Number of nodes for edge lists and ``edge_index`` input (to include
         isolated nodes at the end).  Defaults to the largest id + 1.  For an
@@ -245,6 +325,11 @@ def as_graph(x: Any, *, directed: bool | None = None, n: int | None = None) -> s
         For a non-square matrix, NaN or infinite weights, negative node ids,
         a ragged edge list, or an ``n`` that differs from an adjacency's or
         networkx graph's node count.
+
+    Warns
+    -----
+    UserWarning
+        When edges of weight 0 are dropped.
 
     Examples
     --------

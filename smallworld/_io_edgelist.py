@@ -40,6 +40,7 @@ class ParsedEdges:
     shape: tuple[int, int] | None  # from the header
     directed: bool | None  # from the header
     labels: list[str] | None
+    linenos: np.ndarray | None = None  # line of each edge; only when known (zero weights, slow path)
 
 
 def _parse_header(text: str, where: str) -> dict[str, int]:
@@ -91,9 +92,13 @@ def _leading_comments(text: str, source: str) -> tuple[dict[str, int], list[str]
     return header, labels_line, pos
 
 
-def _fast_body(body: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+def _fast_body(
+    body: str, first_line: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None] | None:
     """Vectorised parse of integer ids (and weights) without comments; ``None`` on anything
-    unusual, which the line-by-line parser then reports with its line number."""
+    unusual, which the line-by-line parser then reports with its line number.  ``body``
+    starts on line ``first_line``; the line numbers of the edges are returned only when a
+    weight is 0 (the warning names them)."""
     if "#" in body:
         return None
     lines = body.split("\n")
@@ -117,7 +122,10 @@ def _fast_body(body: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | 
         return None
     if weights is not None and not np.all(np.isfinite(weights)):
         return None
-    return rows, cols, weights
+    linenos = None
+    if weights is not None and not weights.all():
+        linenos = np.flatnonzero(counts > 0) + first_line
+    return rows, cols, weights, linenos
 
 
 def parse_edgelist(text: str, source: str, *, relabel: bool | None) -> ParsedEdges:
@@ -125,10 +133,11 @@ def parse_edgelist(text: str, source: str, *, relabel: bool | None) -> ParsedEdg
     header, labels_line, start = _leading_comments(text, source)
     if relabel is None:
         relabel = labels_line is not None
-    fast = None if relabel else _fast_body(text[start:])
+    fast = None if relabel else _fast_body(text[start:], text.count("\n", 0, start) + 1)
     if fast is not None:
+        rows, cols, weights, linenos = fast
         try:
-            return _finish(*fast, header, None, None, source)
+            return _finish(rows, cols, weights, header, None, linenos, source)
         except ValueError:
             pass  # re-parsed below, to report the line number
     header, labels, rows, cols, weights, linenos = _parse_lines(text, source, relabel)
@@ -216,12 +225,12 @@ def _parse_lines(text: str, source: str, relabel: bool) -> tuple[Any, ...]:
             i = int(bad[0])
             raise ValueError(f"{source}:{linenos[i]}: weight {ws[i]!r} is not finite; weights must be finite numbers")
 
-    return header, labels, rows, cols, weights, linenos
+    return header, labels, rows, cols, weights, np.asarray(linenos, dtype=np.int64)
 
 
 def _finish(
     rows: np.ndarray, cols: np.ndarray, weights: np.ndarray | None, header: dict[str, int],
-    labels: list[str] | None, linenos: list[int] | None, source: str,
+    labels: list[str] | None, linenos: np.ndarray | None, source: str,
 ) -> ParsedEdges:
     """Check the edges against the header and package them."""
     shape = None
@@ -237,7 +246,7 @@ def _finish(
         if labels is not None and len(labels) != shape[0]:
             raise ValueError(f"{source}: the header says rows={shape[0]} but the file names {len(labels)} nodes")
     directed = bool(header["directed"]) if "directed" in header else None
-    return ParsedEdges(rows, cols, weights, shape, directed, labels)
+    return ParsedEdges(rows, cols, weights, shape, directed, labels, linenos)
 
 
 def _check_labels(labels: Sequence[str], n: int) -> list[str]:

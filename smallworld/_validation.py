@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import sys
+import warnings
 from collections.abc import Iterable
 from typing import Any, Union
 
@@ -23,6 +26,7 @@ __all__ = [
     "check_probability",
     "check_choice",
     "check_bool",
+    "warn_user",
 ]
 
 SeedLike = Union[None, int, np.random.Generator]
@@ -200,3 +204,22 @@ def check_bool(value: Any, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r} of type {type(value).__name__}")
     return bool(value)
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
+    """``warnings.warn`` attributed to the first caller outside the ``smallworld`` package.
+
+    A fixed ``stacklevel`` points at the wrong line as soon as the same
+    helper is reached along paths of different depth (``as_graph`` on a list,
+    an array or a networkx graph; ``smallworld.read``); this walks the stack
+    instead, so the warning names the user's own call.
+    """
+    frame = sys._getframe(1)
+    level = 2  # stacklevel 1 is this function, 2 the frame above
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)

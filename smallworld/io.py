@@ -9,9 +9,16 @@ Three formats, chosen from the file suffix or by ``format=``:
 ``"gml"`` (``.gml``)
     Graph Modelling Language, read by a small tolerant parser of our own
     (``networkx.read_gml`` refuses files with duplicated edges, such as the
-    Watts-Strogatz C. elegans file).
+    Watts-Strogatz C. elegans file).  One graph per file: a second
+    ``graph [ ... ]`` block is an error.  :func:`write` gives every node a
+    ``label`` (the id as a string unless ``labels`` are given), so
+    ``networkx.read_gml`` reads our files with its defaults.
 ``"npz"`` (``.npz``)
     :func:`scipy.sparse.save_npz` of the canonical adjacency.
+
+Text files are UTF-8 (ASCII included); a leading byte-order mark is skipped,
+and a file that is not UTF-8 is refused with a ``ValueError`` naming the file
+and the line of the first undecodable byte.
 
 Duplicated edges (the same arc, or for an undirected graph the same pair
 ``{u, v}``, listed more than once) are treated as parallel edges of a
@@ -19,6 +26,10 @@ multigraph and merged by **summing their weights** (unweighted graphs simply
 keep the edge); a :class:`UserWarning` names how many were merged.  Summing
 keeps the total weight of the file, which for connection counts (the
 C. elegans ``value``) is the number of synapses between the two neurons.
+Edges of weight 0 are dropped with a :class:`UserWarning` that names their
+lines.  This is the rule of :func:`smallworld.as_graph` for edge lists too
+(both go through one helper), so a file and the same edges in memory give
+the same graph.
 
 Every write is atomic: the data go to a temporary file in the target's
 directory, which is flushed, ``fsync``-ed and renamed over the target with
@@ -27,8 +38,8 @@ directory, which is flushed, ``fsync``-ed and renamed over the target with
 
 from __future__ import annotations
 
+import codecs
 import os
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, Literal, overload
@@ -37,7 +48,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from smallworld._atomic import atomic_open
-from smallworld._graph import as_graph, is_directed
+from smallworld._graph import as_graph, is_directed, merge_edges
 from smallworld._io_edgelist import format_edgelist, parse_edgelist
 from smallworld._io_gml import format_gml, parse_gml
 from smallworld._validation import check_bool, check_choice
@@ -87,39 +98,6 @@ def _check_path(path: Any, name: str = "path") -> Path:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__}")
     return Path(os.fspath(path))
-
-
-def _merge(
-    rows: np.ndarray, cols: np.ndarray, weights: np.ndarray | None, shape: tuple[int, int], directed: bool,
-    source: str,
-) -> sp.csr_array:
-    """Sum duplicated edges (warning with their count) into a CSR matrix."""
-    r, c = rows, cols
-    if not directed:
-        r, c = np.minimum(rows, cols), np.maximum(rows, cols)
-    data = np.ones(r.size, dtype=np.float64) if weights is None else weights
-    A = sp.coo_array((data, (r, c)), shape=shape).tocsr()  # sums duplicates
-    A.sum_duplicates()
-    n_dup = r.size - A.nnz
-    if n_dup:
-        kind = "arcs" if directed else "edges"
-        policy = "weights summed" if weights is not None else "kept once"
-        warnings.warn(
-            f"{source}: {n_dup} duplicated {kind} merged ({policy})", UserWarning, stacklevel=4
-        )
-    if weights is None:
-        A = A.astype(bool)
-    if not directed:  # mirror the merged upper triangle
-        U = A.tocoo()
-        off = U.row != U.col
-        A = sp.coo_array(
-            (np.concatenate([U.data, U.data[off]]),
-             (np.concatenate([U.row, U.col[off]]), np.concatenate([U.col, U.row[off]]))),
-            shape=shape,
-        ).tocsr()
-    A.eliminate_zeros()
-    A.sort_indices()
-    return sp.csr_array(A)
 
 
 def _canonical(graph: Any, directed: bool | None) -> sp.csr_array:
@@ -206,12 +184,15 @@ def read(
     ValueError
         For an unknown format or a malformed file; the message gives the path
         and, for text formats, the line number
-        (``"ws.edgelist:17: expected 'u v [w]', got 'a b c d'"``).
+        (``"ws.edgelist:17: expected 'u v [w]', got 'a b c d'"``).  Also for
+        a text file that is not UTF-8 and a GML file with more than one
+        ``graph``.
 
     Warns
     -----
     UserWarning
-        When duplicated edges are merged (their weights are summed).
+        When duplicated edges are merged (their weights are summed), and
+        when edges of weight 0 are dropped (with their line numbers).
 
     Examples
     --------
@@ -233,22 +214,59 @@ def read(
     if fmt == "npz":
         A, labels = _read_npz(p, directed), None
     else:
-        with open(p, encoding="utf-8") as fh:
+        with open(p, "rb") as fh:
             A, labels = read_text(fh, fmt, str(p), directed=directed, relabel=relabel)
     return (A, labels) if return_labels else A
 
 
+def decode_text(data: bytes, source: str) -> str:
+    """UTF-8 text of a file's bytes, without a leading byte-order mark.
+
+    Raises
+    ------
+    ValueError
+        If ``data`` is not UTF-8; the message names ``source``, the line and
+        the byte offset of the first undecodable byte.
+
+    Examples
+    --------
+    >>> decode_text(b"\\xef\\xbb\\xbf0 1\\n", "g.edgelist")
+    '0 1\\n'
+    >>> decode_text(b"0 1\\n\\x80 2\\n", "g.edgelist")
+    Traceback (most recent call last):
+    ...
+    ValueError: g.edgelist:2: not UTF-8 text (byte 0x80 at byte offset 4 cannot be decoded); graph text files must be UTF-8 or ASCII
+    """
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        return data[bom:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = bom + exc.start
+        line = data.count(b"\n", 0, offset) + 1
+        raise ValueError(
+            f"{source}:{line}: not UTF-8 text (byte 0x{data[offset]:02x} at byte offset {offset} cannot be decoded); "
+            "graph text files must be UTF-8 or ASCII"
+        ) from None
+
+
 def read_text(
-    fh: IO[str], fmt: str, source: str, *, directed: bool | None = None, relabel: bool | None = None
+    fh: IO[str] | IO[bytes], fmt: str, source: str, *, directed: bool | None = None, relabel: bool | None = None
 ) -> tuple[sp.csr_array, list[str] | None]:
-    """Parse an open text stream (``fmt`` is ``"edgelist"`` or ``"gml"``); used by :func:`read` and the datasets."""
+    """Parse an open stream (``fmt`` is ``"edgelist"`` or ``"gml"``); used by :func:`read` and the datasets.
+
+    A binary stream is decoded with :func:`decode_text`; a leading byte-order
+    mark is skipped in either kind of stream.
+    """
+    raw = fh.read()
+    text = decode_text(raw, source) if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
+    linenos = None
     if fmt == "gml":
-        g = parse_gml(fh.read(), source)
+        g = parse_gml(text, source)
         file_directed, labels = g.directed, g.labels
         rows, cols, weights, shape = g.rows, g.cols, g.weights, (g.n, g.n)
     else:
-        e = parse_edgelist(fh.read(), source, relabel=relabel)
-        file_directed, labels = bool(e.directed), e.labels
+        e = parse_edgelist(text, source, relabel=relabel)
+        file_directed, labels, linenos = bool(e.directed), e.labels, e.linenos
         rows, cols, weights = e.rows, e.cols, e.weights
         if e.shape is not None:
             shape = e.shape
@@ -260,7 +278,7 @@ def read_text(
     as_arcs = True if directed else file_directed
     if shape[0] != shape[1]:
         as_arcs = True  # a rectangular layer mask has no "other direction"
-    A = _merge(rows, cols, weights, shape, as_arcs, source)
+    A = merge_edges(rows, cols, weights, shape, as_arcs, source, linenos=linenos, warn_duplicates=True)
     if A.dtype != bool and A.nnz and np.all(A.data == 1.0):
         A = A.astype(bool)
     if shape[0] == shape[1]:
@@ -298,8 +316,9 @@ def write(graph: Any, path: PathLike, *, format: str | None = None, labels: Sequ
         Overrides the suffix.
     labels : sequence of str, optional
         One name per node, stored in the file (edge list: used as the node
-        tokens, so they may not contain spaces or ``#``; GML: ``label``).
-        Not supported by ``.npz``.
+        tokens, so they may not contain spaces or ``#``; GML: ``label``,
+        which without ``labels`` is the node id as a string).  Not
+        supported by ``.npz``.
 
     Raises
     ------

@@ -357,12 +357,57 @@ def test_repeated_weighted_arcs_sum_like_scipy_networkx_and_read(tmp_path):
     assert (R != A).nnz == 0
 
 
-def test_reverse_pair_in_an_undirected_list_keeps_the_larger_weight():
+def test_reverse_pair_in_an_undirected_list_is_one_edge_whose_weights_sum_like_read(tmp_path):
+    # (0, 1) and (1, 0) name the same undirected edge: a repeated edge, summed (was: larger weight,
+    # while smallworld.read summed the same lines)
     A = sw.as_graph([(0, 1, 2.0), (1, 0, 3.0)])
-    assert A[0, 1] == A[1, 0] == 3.0
+    assert A[0, 1] == A[1, 0] == 5.0 and A.nnz == 2
+    assert (sw.as_graph(np.array([[0, 1, 2.0], [1, 0, 3.0]])) != A).nnz == 0
+    assert (sw.as_graph([(0, 1, 2.0), (1, 0, 3.0)], directed=False) != A).nnz == 0
+    path = tmp_path / "rev.edgelist"
+    path.write_text("0 1 2\n1 0 3\n")
+    with pytest.warns(UserWarning, match="1 duplicated edges merged"):
+        R = sw.read(path)
+    assert (R != A).nnz == 0
+    # as arcs they stay two arcs; symmetrising an adjacency keeps the larger weight (documented)
     D = sw.as_graph([(0, 1, 2.0), (1, 0, 3.0)], directed=True)
     assert D[0, 1] == 2.0 and D[1, 0] == 3.0
-    assert (sw.as_graph(D, directed=False) != A).nnz == 0
+    S = sw.as_graph(D, directed=False)
+    assert S[0, 1] == S[1, 0] == 3.0
+
+
+def test_as_graph_and_read_share_one_merge_helper(monkeypatch, tmp_path):
+    import smallworld._graph as g
+    import smallworld.io as io
+
+    calls = []
+    real = g.merge_edges
+
+    def spy(*args, **kwargs):
+        calls.append(args[5])  # the name
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(g, "merge_edges", spy)
+    monkeypatch.setattr(io, "merge_edges", spy)
+    sw.as_graph([(0, 1, 2.0)])
+    path = tmp_path / "one.edgelist"
+    path.write_text("0 1 2\n")
+    sw.read(path)
+    assert calls == ["graph", str(path)]
+
+
+@pytest.mark.parametrize("directed", [False, True])
+def test_undirected_and_directed_merges_agree_between_as_graph_and_read(tmp_path, directed):
+    rng = np.random.default_rng(0)
+    u, v = rng.integers(0, 6, 60), rng.integers(0, 6, 60)
+    w = rng.integers(1, 5, 60).astype(float)
+    path = tmp_path / "many.edgelist"
+    path.write_text("".join(f"{a} {b} {c}\n" for a, b, c in zip(u, v, w)))
+    with pytest.warns(UserWarning, match="duplicated"):
+        R = sw.read(path, directed=True if directed else None)
+    A = sw.as_graph(list(zip(u.tolist(), v.tolist(), w.tolist())), directed=directed)
+    assert A.shape == R.shape and (A != R).nnz == 0
+    assert A.sum() == pytest.approx(w.sum() * (1 if directed else 2) - (0 if directed else w[u == v].sum()))
 
 
 def test_zero_weight_edges_are_dropped_with_a_warning():

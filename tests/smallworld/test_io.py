@@ -332,7 +332,85 @@ def test_edgelist_fast_path_agrees_with_line_parser(tmp_path, weighted):
     assert _same(A, B)
 
 
-# --- review: one graph per GML file, GML that networkx reads with its defaults --------------------
+# --- review: text encodings, zero weights, one graph per GML file, GML that networkx reads -------
+
+
+@pytest.mark.parametrize("suffix", [".edgelist", ".gml"])
+def test_binary_file_is_refused_naming_file_and_line(tmp_path, suffix):
+    path = tmp_path / f"bin{suffix}"
+    path.write_bytes(b"0 1\n1 2\n\x80\x81\x00\xff\n")
+    with pytest.raises(ValueError, match=rf"^{path}:3: not UTF-8 text \(byte 0x80 at byte offset 8 cannot be decoded\)"):
+        sw.read(path)
+    path.write_bytes(b"\x80PNG\x00\x00")
+    with pytest.raises(ValueError, match=rf"^{path}:1: not UTF-8 text \(byte 0x80 at byte offset 0"):
+        sw.read(path)
+
+
+def test_cli_score_of_a_binary_file_is_one_line_naming_it(tmp_path, capsys):
+    from smallworld.cli import main
+
+    path = tmp_path / "bin.edgelist"
+    path.write_bytes(b"\x80\x81\x82")
+    assert main(["score", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{path}:1: not UTF-8 text" in err
+
+
+@pytest.mark.parametrize("text", [
+    "0 1\n1 2\n",
+    "# smallworld-edgelist rows=4 cols=4 directed=1 weighted=0\n0 1\n1 2\n",
+    "# a comment\n0 1 # trailing\n1 2\n",  # the line-by-line parser
+])
+def test_utf8_bom_is_accepted(tmp_path, text):
+    plain, bom = tmp_path / "plain.edgelist", tmp_path / "bom.edgelist"
+    plain.write_text(text, encoding="utf-8")
+    bom.write_text(text, encoding="utf-8-sig")
+    assert bom.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert _same(sw.read(bom), sw.read(plain))
+    if "directed=1" in text:  # the header after the BOM is still recognised
+        assert sw.read(bom).shape == (4, 4) and sw.is_directed(sw.read(bom))
+
+
+def test_utf8_bom_is_accepted_in_gml(tmp_path):
+    plain, bom = tmp_path / "plain.gml", tmp_path / "bom.gml"
+    sw.write([(0, 1), (1, 2)], plain)
+    bom.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    assert _same(sw.read(bom), sw.read(plain))
+
+
+def test_bom_in_a_text_stream_is_skipped():
+    import io
+
+    A, _ = swio.read_text(io.StringIO("\ufeff0 1\n"), "edgelist", "<stream>")
+    assert A.shape == (2, 2) and A.nnz == 2
+
+
+@pytest.mark.parametrize("text, line", [
+    ("0 1 0\n1 2 1.5\n", "line 1"),  # vectorised parser
+    ("# header comment\n\n0 1 2\n1 2 0.0 # gone\n", "line 4"),  # line-by-line parser
+    ("0 1 0\n1 2 0\n2 3 1\n", "lines 1, 2"),
+])
+def test_read_warns_on_a_dropped_zero_weight_line_like_as_graph(tmp_path, text, line):
+    path = tmp_path / "z.edgelist"
+    path.write_text(text)
+    with pytest.warns(UserWarning, match=rf"^{path}: \d edge\(s\) with weight 0 dropped \({line}\)"):
+        A = sw.read(path)
+    edges = [tuple(float(t) if i == 2 else int(t) for i, t in enumerate(ln.split("#")[0].split()))
+             for ln in text.splitlines() if ln.split("#")[0].strip()]
+    with pytest.warns(UserWarning, match=r"^graph: \d edge\(s\) with weight 0 dropped"):
+        B = sw.as_graph(edges, n=A.shape[0])
+    assert _same(A, B)
+
+
+def test_zero_weight_warning_points_at_the_callers_line(tmp_path):
+    path = tmp_path / "z.edgelist"
+    path.write_text("0 1 0\n1 2 1\n")
+    with pytest.warns(UserWarning) as rec:
+        sw.read(path)
+    assert rec[0].filename == __file__
+    with pytest.warns(UserWarning) as rec:
+        sw.as_graph(np.array([[0, 1, 0.0], [1, 2, 1.0]]))
+    assert rec[0].filename == __file__
 
 
 TWO_GRAPHS = """graph [
