@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from smallworld._csr import csr_from_edges
-from smallworld._validation import check_choice, check_int, warn_user
+from smallworld._validation import check_choice, check_graph_size, check_int, warn_user
 
 __all__ = [
     "as_graph",
@@ -193,8 +193,11 @@ def _from_edge_arrays(
     n_min = int(max(u.max(), v.max())) + 1 if u.size else 0
     if n is None:
         n = n_min
+        check_graph_size(n, u.size * (1 if directed else 2), name=f"{name} names node {n_min - 1}, so n")
     elif n < n_min:
         raise ValueError(f"n={n} is too small for {name}: it names node {n_min - 1}, so n must be >= {n_min}")
+    else:
+        check_graph_size(n, u.size * (1 if directed else 2), name="n")
     return merge_edges(u, v, w, (n, n), directed, name)
 
 
@@ -324,7 +327,10 @@ def as_graph(x: Any, *, directed: bool | None = None, n: int | None = None) -> s
     ValueError
         For a non-square matrix, NaN or infinite weights, negative node ids,
         a ragged edge list, or an ``n`` that differs from an adjacency's or
-        networkx graph's node count.
+        networkx graph's node count; for an edge list or ``edge_index`` whose
+        node count (``n`` or the largest id + 1) exceeds
+        ``smallworld._validation.MAX_NODES`` (``2**31 - 1``) or needs more
+        memory than is available (refused before allocating).
 
     Warns
     -----

@@ -22,6 +22,8 @@ from typing import IO, Any
 import numpy as np
 import scipy.sparse as sp
 
+from smallworld._validation import MAX_NODES
+
 __all__ = ["ParsedEdges", "parse_edgelist", "format_edgelist", "HEADER", "NODES"]
 
 HEADER = "# smallworld-edgelist"
@@ -232,12 +234,26 @@ def _finish(
     rows: np.ndarray, cols: np.ndarray, weights: np.ndarray | None, header: dict[str, int],
     labels: list[str] | None, linenos: np.ndarray | None, source: str,
 ) -> ParsedEdges:
-    """Check the edges against the header and package them."""
+    """Check the edges against the header and the node limit, and package them."""
+    for arr in (rows, cols):
+        if arr.size and int(arr.max()) >= MAX_NODES:
+            i = int(np.argmax(arr))
+            where = f"{source}:{linenos[i]}" if linenos is not None else source
+            raise ValueError(
+                f"{where}: node id {int(arr[i])} is too large: a graph has at most MAX_NODES = 2**31 - 1 = "
+                f"{MAX_NODES} nodes, so ids must be < {MAX_NODES}"
+            )
     shape = None
     if header:
         if "rows" not in header or "cols" not in header:
             raise ValueError(f"{source}: the smallworld-edgelist header must give rows= and cols=")
         shape = (header["rows"], header["cols"])
+        for size, what in ((shape[0], "rows"), (shape[1], "cols")):
+            if size > MAX_NODES:
+                raise ValueError(
+                    f"{source}: header {what}={size} is too large: a graph has at most "
+                    f"MAX_NODES = 2**31 - 1 = {MAX_NODES} nodes"
+                )
         for arr, lim, what in ((rows, shape[0], "rows"), (cols, shape[1], "cols")):
             if arr.size and int(arr.max()) >= lim:
                 i = int(np.argmax(arr))

@@ -4,6 +4,22 @@ Every public function of the toolkit validates its arguments through these
 helpers, so that error messages have one shape: they name the parameter, quote
 the value received and say what is allowed.  ``TypeError`` is raised for a
 wrong type and ``ValueError`` for a wrong value.
+
+Size limits (:func:`check_graph_size`): work that cannot fit is refused with a
+``ValueError`` *before* anything is allocated, never left to a ``MemoryError``
+half-way.  Two limits apply to a graph of ``n`` nodes and ``nnz`` stored
+entries (an undirected edge is stored twice):
+
+- ``n <= MAX_NODES = 2**31 - 1``: node ids must fit an ``int32``, which is
+  what :mod:`scipy.sparse.csgraph` (connected components, shortest paths)
+  uses for node labels, and the compact CSR index type of the generators;
+- the estimated peak memory of building the graph,
+  ``BYTES_PER_NODE * n + BYTES_PER_ENTRY * nnz`` (32 bytes per node: the
+  ``int64`` row counts, fill pointers and ``indptr`` of the CSR construction;
+  32 per stored entry: the ``int64`` column index and edge order, before and
+  after the per-row sort), must not exceed :func:`available_memory`.  The
+  estimate is only compared when it exceeds 64 MiB, so small graphs never
+  look at the system.
 """
 
 from __future__ import annotations
@@ -26,6 +42,10 @@ __all__ = [
     "check_probability",
     "check_choice",
     "check_bool",
+    "MAX_NODES",
+    "available_memory",
+    "check_graph_size",
+    "check_memory",
     "warn_user",
 ]
 
@@ -204,6 +224,141 @@ def check_bool(value: Any, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r} of type {type(value).__name__}")
     return bool(value)
+
+
+#: Largest node count of a graph: node ids must fit an ``int32`` (the label type of
+#: :mod:`scipy.sparse.csgraph` and the compact CSR index type).
+MAX_NODES = 2**31 - 1
+
+#: Peak bytes of building a graph, per node and per stored entry (see the module docstring).
+BYTES_PER_NODE = 32
+BYTES_PER_ENTRY = 32
+
+#: Estimates below this many bytes are not compared with the available memory.
+_MEMORY_CHECK_FLOOR = 64 * 2**20
+
+
+def _read_int(path: str) -> int | None:
+    try:
+        with open(path) as fh:
+            text = fh.read().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this process can still allocate, or ``None`` if unknown.
+
+    ``MemAvailable`` of ``/proc/meminfo`` (free plus reclaimable memory),
+    lowered to the room left under a cgroup memory limit (v2 ``memory.max``
+    minus ``memory.current``, or v1 ``memory.limit_in_bytes`` minus
+    ``memory.usage_in_bytes``) when the process runs in a container.  On
+    systems without ``/proc`` the total physical memory is used.
+    """
+    avail: int | None = None
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        avail = None
+    if avail is None:
+        try:
+            avail = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            avail = None
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+    ):
+        limit, usage = _read_int(limit_file), _read_int(usage_file)
+        if limit is not None and usage is not None and limit < 2**60:  # v1 reports "no limit" as ~2**63
+            room = max(limit - usage, 0)
+            avail = room if avail is None else min(avail, room)
+            break
+    return avail
+
+
+def _gib(n_bytes: float) -> str:
+    return f"{n_bytes / 2**30:.1f} GiB"
+
+
+def check_graph_size(n: int, nnz: float = 0, *, name: str = "n") -> None:
+    """Refuse a graph too large to build, before anything is allocated.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes (rows of the adjacency), already validated as an int.
+    nnz : float
+        Number of stored entries, exact or expected (``2 m`` for ``m``
+        undirected edges).
+    name : str
+        What the message blames, as ``{name}={n}``: a parameter name
+        (``"n"``), or a file and what it implies (``"ws.edgelist: n"``).
+
+    Raises
+    ------
+    ValueError
+        If ``n > MAX_NODES``, or the estimated memory
+        ``BYTES_PER_NODE * n + BYTES_PER_ENTRY * nnz`` exceeds
+        :func:`available_memory`.
+
+    Examples
+    --------
+    >>> check_graph_size(1000, 10_000)
+    >>> check_graph_size(10**10)
+    Traceback (most recent call last):
+    ...
+    ValueError: n=10000000000 is too large: a graph has at most MAX_NODES = 2**31 - 1 = 2147483647 nodes (node ids must fit an int32)
+    """
+    shown = f"{name}={n}"
+    if n > MAX_NODES:
+        raise ValueError(
+            f"{shown} is too large: a graph has at most MAX_NODES = 2**31 - 1 = {MAX_NODES} nodes "
+            "(node ids must fit an int32)"
+        )
+    check_memory(
+        BYTES_PER_NODE * float(n) + BYTES_PER_ENTRY * float(nnz),
+        shown,
+        f"{n} nodes, about {float(nnz):.3g} stored entries; {BYTES_PER_NODE} bytes per node + "
+        f"{BYTES_PER_ENTRY} per entry",
+    )
+
+
+def check_memory(need: float, what: str, detail: str = "") -> None:
+    """Refuse work whose estimated memory ``need`` (bytes) exceeds :func:`available_memory`.
+
+    Estimates up to 64 MiB are accepted without looking at the system, and
+    so is everything when the available memory is unknown.
+
+    Parameters
+    ----------
+    need : float
+        Estimated peak bytes.
+    what : str
+        What is refused, as the message's subject (``"n=2147483647"``).
+    detail : str
+        How ``need`` was estimated, shown in parentheses.
+
+    Raises
+    ------
+    ValueError
+        ``"{what} is too large for this machine: building it needs about
+        64.0 GiB (...), but only 8.0 GiB of memory is available"``.
+    """
+    if need <= _MEMORY_CHECK_FLOOR:
+        return
+    avail = available_memory()
+    if avail is not None and need > avail:
+        how = f" ({detail})" if detail else ""
+        raise ValueError(
+            f"{what} is too large for this machine: building it needs about {_gib(need)}{how}, "
+            f"but only {_gib(avail)} of memory is available"
+        )
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep

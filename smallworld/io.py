@@ -51,7 +51,7 @@ from smallworld._atomic import atomic_open
 from smallworld._graph import as_graph, is_directed, merge_edges
 from smallworld._io_edgelist import format_edgelist, parse_edgelist
 from smallworld._io_gml import format_gml, parse_gml
-from smallworld._validation import check_bool, check_choice
+from smallworld._validation import check_bool, check_choice, check_graph_size
 
 __all__ = ["read", "write", "FORMATS", "infer_format"]
 
@@ -185,8 +185,11 @@ def read(
         For an unknown format or a malformed file; the message gives the path
         and, for text formats, the line number
         (``"ws.edgelist:17: expected 'u v [w]', got 'a b c d'"``).  Also for
-        a text file that is not UTF-8 and a GML file with more than one
-        ``graph``.
+        a text file that is not UTF-8, a GML file with more than one
+        ``graph``, and a graph too large to build (a node id of
+        ``2**31 - 1`` or more, or more memory than is available; see
+        :func:`smallworld._validation.check_graph_size`), refused before
+        allocating.
 
     Warns
     -----
@@ -278,6 +281,7 @@ def read_text(
     as_arcs = True if directed else file_directed
     if shape[0] != shape[1]:
         as_arcs = True  # a rectangular layer mask has no "other direction"
+    check_graph_size(shape[0], rows.size * (1 if as_arcs else 2), name=f"{source}: n")
     A = merge_edges(rows, cols, weights, shape, as_arcs, source, linenos=linenos, warn_duplicates=True)
     if A.dtype != bool and A.nnz and np.all(A.data == 1.0):
         A = A.astype(bool)

@@ -11,7 +11,10 @@ Heavy libraries (torch, matplotlib, the analysis package) are imported inside
 ``run`` so that ``smallworld --help`` and ``import smallworld`` stay fast.
 
 User errors (``ValueError``, ``TypeError``, missing or existing files) become
-one line on stderr and exit status 2, never a traceback.
+one line on stderr and exit status 2, never a traceback.  The library refuses
+work that cannot fit before allocating it (a ``ValueError``); a
+``MemoryError`` that still escapes is caught here as a last resort and shown
+the same way.
 """
 
 from __future__ import annotations
@@ -78,9 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"smallworld {args.command}: interrupted", file=sys.stderr)
         return 130
     except (CLIError, ValueError, TypeError, FileNotFoundError, FileExistsError, IsADirectoryError,
-            NotADirectoryError, PermissionError) as exc:
+            NotADirectoryError, PermissionError, MemoryError) as exc:
         msg = str(exc) or type(exc).__name__
-        if isinstance(exc, OSError) and exc.strerror and exc.filename:
+        if isinstance(exc, MemoryError):  # last resort: sizes are checked before allocating where known
+            detail = f" ({' '.join(str(exc).split())})" if str(exc).strip() else ""
+            msg = f"out of memory{detail}; the input or the requested graph is too large for this machine"
+        elif isinstance(exc, OSError) and exc.strerror and exc.filename:
             msg = f"{exc.strerror}: {exc.filename}"  # "No such file or directory: x", not "[Errno 2] ..."
         elif isinstance(exc, OSError) and exc.filename and str(exc.filename) not in msg:
             msg = f"{msg}: {exc.filename}"

@@ -18,7 +18,16 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 
-from smallworld._validation import SeedLike, check_choice, check_int, check_random_state, check_real
+from smallworld._validation import (
+    BYTES_PER_ENTRY,
+    BYTES_PER_NODE,
+    SeedLike,
+    check_choice,
+    check_int,
+    check_memory,
+    check_random_state,
+    check_real,
+)
 from smallworld.generators._pl_kernels import apportion, fill_rows
 
 __all__ = ["bipartite"]
@@ -98,7 +107,8 @@ def bipartite(
         If ``density`` is outside ``(0, 1]`` or gives ``K == 0`` (the message
         suggests the smallest density, rounded up, that gives a connection),
         ``degree`` is unknown, ``gamma <= 1``, ``min_degree`` is not 0 or 1,
-        or ``min_degree=1`` while ``K < max(n_in, n_out)``.
+        ``min_degree=1`` while ``K < max(n_in, n_out)``, or the mask would
+        need more memory than is available (refused before allocating).
 
     References
     ----------
@@ -137,6 +147,10 @@ def bipartite(
             f"min_degree=1 needs at least max(n_in, n_out) = {max(n_in, n_out)} connections, "
             f"but density={density} gives {total} for n_in={n_in}, n_out={n_out}"
         )
+    check_memory(  # per unit: row counts and pointers; per connection: index and sort scratch
+        BYTES_PER_NODE * (n_in + n_out) + BYTES_PER_ENTRY * total,
+        f"a mask of n_out x n_in = {n_out} x {n_in} at density={density} ({total} connections)",
+    )
     rng = check_random_state(seed)
     if degree == "powerlaw_out":
         # build the transpose (rows = inputs, power-law row counts), then flip

@@ -17,7 +17,14 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from smallworld._validation import SeedLike, check_int, check_probability, check_random_state, check_real
+from smallworld._validation import (
+    SeedLike,
+    check_graph_size,
+    check_int,
+    check_probability,
+    check_random_state,
+    check_real,
+)
 from smallworld.generators._sampling import bernoulli_positions, sample_distinct
 from smallworld.generators._ws_kernels import assemble_csr, rewire
 
@@ -25,10 +32,12 @@ __all__ = ["ring_lattice", "watts_strogatz", "newman_watts_strogatz", "connected
 
 
 def _check_n_k(n: Any, k: Any) -> tuple[int, int]:
+    """Validate n and k; refuse a lattice too large to build (before allocating it)."""
     n = check_int(n, "n", min_val=1)
     k = check_int(k, "k")
     if k % 2 or not 0 < k < n:
         raise ValueError(f"k must be even and 0 < k < n, got k={k}, n={n}")
+    check_graph_size(n, n * k)
     return n, k
 
 
@@ -81,7 +90,9 @@ def ring_lattice(n: int, k: int) -> sp.csr_array:
     TypeError
         If n or k is not an integer.
     ValueError
-        If k is odd or not in ``0 < k < n``.
+        If k is odd or not in ``0 < k < n``, or the graph is too large to
+        build (``n > 2**31 - 1`` or more memory than is available; refused
+        before allocating).
 
     References
     ----------
@@ -131,7 +142,8 @@ def watts_strogatz(n: int, k: int, p: float, *, seed: SeedLike = None) -> sp.csr
     TypeError
         If n or k is not an integer, p not a real number, or seed of a wrong type.
     ValueError
-        If k is odd or not in ``0 < k < n``, or p is outside ``[0, 1]``.
+        If k is odd or not in ``0 < k < n``, p is outside ``[0, 1]``, or the
+        graph is too large to build (refused before allocating).
 
     See Also
     --------
@@ -193,7 +205,8 @@ def newman_watts_strogatz(n: int, k: int, p: float, *, seed: SeedLike = None) ->
     TypeError
         If n or k is not an integer, p not a real number, or seed of a wrong type.
     ValueError
-        If k is odd or not in ``0 < k < n``, or p is outside ``[0, 1]``.
+        If k is odd or not in ``0 < k < n``, p is outside ``[0, 1]``, or the
+        graph is too large to build (refused before allocating).
 
     References
     ----------
@@ -209,6 +222,7 @@ def newman_watts_strogatz(n: int, k: int, p: float, *, seed: SeedLike = None) ->
     """
     n, k = _check_n_k(n, k)
     p = check_probability(p, "p")
+    check_graph_size(n, n * k * (1.0 + p))  # the lattice plus about p n k / 2 shortcuts
     rng = check_random_state(seed)
     h = k // 2
     return _build(n, np.full(n, h, dtype=np.int64), h, p, rng, True)
@@ -241,7 +255,8 @@ def connected_watts_strogatz(
     TypeError
         If a parameter has a wrong type.
     ValueError
-        If a parameter is out of range, or no connected graph was found in
+        If a parameter is out of range, the graph is too large to build
+        (refused before allocating), or no connected graph was found in
         ``tries`` draws (the message says what to change).
 
     References
@@ -319,7 +334,8 @@ def ws_flex(n: int, k: float, p: float, *, seed: SeedLike = None) -> sp.csr_arra
     TypeError
         If n is not an integer or k, p not real numbers.
     ValueError
-        If k is outside ``[2, n - 1]`` or p outside ``[0, 1]``.
+        If k is outside ``[2, n - 1]``, p outside ``[0, 1]``, or the graph is
+        too large to build (refused before allocating).
 
     References
     ----------
@@ -338,6 +354,7 @@ def ws_flex(n: int, k: float, p: float, *, seed: SeedLike = None) -> sp.csr_arra
     if not 2.0 <= k <= n - 1:
         raise ValueError(f"k must be a real number with 2 <= k <= n - 1, got k={k}, n={n}")
     p = check_probability(p, "p")
+    check_graph_size(n, n * k)
     rng = check_random_state(seed)
     fwd, jmax = _flex_offsets(n, k, rng)
     return _build(n, fwd, jmax, p, rng, False)

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from smallworld._csr import csr_from_edges
-from smallworld._validation import SeedLike, check_int, check_random_state, check_real
+from smallworld._validation import SeedLike, check_graph_size, check_int, check_random_state, check_real
 from smallworld.generators._pl_kernels import chung_lu_kernel, chung_lu_weights, discrete_power_law
 from smallworld.generators._sf_kernels import simple_ends_to_csr
 
@@ -76,7 +76,9 @@ def chung_lu(
         If an argument has a wrong type.
     ValueError
         If ``gamma <= 2``, ``mean_degree`` is outside ``(0, n - 1)`` or
-        ``max_degree`` is outside ``(mean_degree, n - 1]``.
+        ``max_degree`` is outside ``(mean_degree, n - 1]``, or the graph is
+        too large to build (more memory than is available; refused before
+        allocating).
 
     See Also
     --------
@@ -102,6 +104,7 @@ def chung_lu(
     n = check_int(n, "n", min_val=2, max_val=2**31 - 2)
     gamma = check_real(gamma, "gamma", min_val=2, include_min=False)
     mean_degree = check_real(mean_degree, "mean_degree", min_val=0, max_val=n - 1, include_min=False, include_max=False)
+    check_graph_size(n, n * mean_degree)
     if max_degree is None:
         max_degree = min(math.sqrt(n * mean_degree), n - 1)
         if max_degree <= mean_degree:  # very dense graphs: no room for a tail
@@ -172,7 +175,8 @@ def configuration_power_law(
     ValueError
         If ``gamma <= 1``, ``k_min`` or ``k_max`` is out of range, or
         ``k_min == k_max`` is odd while ``n`` is odd (no graph has an odd
-        degree sum).
+        degree sum), or the graph is too large to build (refused before
+        allocating).
 
     References
     ----------
@@ -202,6 +206,7 @@ def configuration_power_law(
         raise ValueError(
             f"no graph has n={n} nodes all of odd degree k_min=k_max={k_min}: the degree sum must be even"
         )
+    check_graph_size(n, n * k_min)  # every node has at least k_min stubs
     rng = check_random_state(seed)
     deg = _degree_sequence(n, gamma, k_min, k_max, rng)
     stubs = np.repeat(np.arange(n, dtype=np.int64), deg)

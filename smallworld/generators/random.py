@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import scipy.sparse as sp
 
-from smallworld._validation import SeedLike, check_int, check_probability, check_random_state
+from smallworld._validation import SeedLike, check_graph_size, check_int, check_probability, check_random_state
 from smallworld.generators._sampling import bernoulli_positions, csr_from_pair_indices, sample_distinct
 
 __all__ = ["erdos_renyi"]
@@ -49,7 +49,9 @@ def erdos_renyi(
     TypeError
         If n or m is not an integer, p not a real number, or seed of a wrong type.
     ValueError
-        If both or neither of m and p are given, or a value is out of range.
+        If both or neither of m and p are given, a value is out of range, or
+        the graph would need more memory than is available (refused before
+        allocating; see :func:`smallworld._validation.check_graph_size`).
 
     References
     ----------
@@ -79,6 +81,7 @@ def erdos_renyi(
             raise ValueError(f"m must be an integer with 0 <= m <= n (n - 1) / 2 = {N}, got m={m}, n={n}")
     else:
         p = check_probability(p, "p")
+    check_graph_size(n, 2.0 * (m if m is not None else p * N))
     rng = check_random_state(seed)
     if m is not None:
         t = sample_distinct(rng, N, m)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import scipy.sparse as sp
 
-from smallworld._validation import SeedLike, check_int, check_probability, check_random_state
+from smallworld._validation import SeedLike, check_graph_size, check_int, check_probability, check_random_state
 from smallworld.generators._sf_kernels import (
     ba_kernel,
     hk_kernel,
@@ -37,6 +37,7 @@ def _check_n_m(n: object, m: object) -> tuple[int, int]:
     m = check_int(m, "m", min_val=1)
     if m >= n:
         raise ValueError(f"m must satisfy 1 <= m < n, got m={m}, n={n}")
+    check_graph_size(n, 2 * n * m)
     return n, m
 
 
@@ -69,7 +70,8 @@ def barabasi_albert(n: int, m: int, *, seed: SeedLike = None) -> sp.csr_array:
     TypeError
         If ``n`` or ``m`` is not an integer, or ``seed`` has a wrong type.
     ValueError
-        If ``n < 2`` or not ``1 <= m < n``.
+        If ``n < 2`` or not ``1 <= m < n``, or the graph is too large to build
+        (more memory than is available; refused before allocating).
 
     References
     ----------
@@ -129,7 +131,8 @@ def holme_kim(n: int, m: int, p_triad: float, *, seed: SeedLike = None) -> sp.cs
     TypeError
         If an argument has a wrong type.
     ValueError
-        If not ``1 <= m < n`` or ``p_triad`` is outside ``[0, 1]``.
+        If not ``1 <= m < n``, ``p_triad`` is outside ``[0, 1]``, or the graph is too large to build
+        (more memory than is available; refused before allocating).
 
     References
     ----------
@@ -187,7 +190,8 @@ def klemm_eguiluz(n: int, m: int, mu: float, *, seed: SeedLike = None) -> sp.csr
     TypeError
         If an argument has a wrong type.
     ValueError
-        If not ``1 <= m < n`` or ``mu`` is outside ``[0, 1]``.
+        If not ``1 <= m < n``, ``mu`` is outside ``[0, 1]``, or the graph is too large to build
+        (more memory than is available; refused before allocating).
 
     References
     ----------

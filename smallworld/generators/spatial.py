@@ -13,6 +13,7 @@ from smallworld._csr import csr_from_edges
 from smallworld._validation import (
     SeedLike,
     check_bool,
+    check_graph_size,
     check_int,
     check_probability,
     check_random_state,
@@ -250,6 +251,7 @@ def spatial(
         raise ValueError(f"dim must be 1, 2 or 3, got dim={dim}")
     m = _target_edges(n, density, mean_degree)
     lam = check_real(length_scale, "length_scale", min_val=0.0, include_min=False)
+    check_graph_size(n, 2 * m + dim * n / 4)  # + the n x dim float64 positions
     rng = check_random_state(seed)
     return_positions = check_bool(return_positions, "return_positions")
     pos = rng.random((n, dim))
@@ -307,7 +309,9 @@ def hierarchical_modular(
     TypeError
         If a parameter has a wrong type.
     ValueError
-        If a value is out of range or more than ``MAX_EDGES`` edges are expected.
+        If a value is out of range, more than ``MAX_EDGES`` edges are expected,
+        or the graph would need more memory than is available (refused
+        before allocating).
 
     References
     ----------
@@ -355,6 +359,7 @@ def hierarchical_modular(
             f"hierarchical_modular would generate about {expected:.3g} edges (limit {MAX_EDGES}); "
             f"lower n_levels={n_levels}, module_size={module_size}, p_in={p_in} or decay={decay}"
         )
+    check_graph_size(n, 2 * expected, name="n = module_size * branching ** (n_levels - 1)")
     rows, cols = [], []
     for level, groups, child, per_group, prob in plan:
         total = groups * per_group
