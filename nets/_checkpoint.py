@@ -38,9 +38,37 @@ def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
     _atomic(Path(path), lambda fh: torch.save(state, fh))
 
 
+#: What a training checkpoint holds (checked on load).
+CHECKPOINT_KEYS = {"config": dict, "model": dict, "learner": dict, "rng": torch.Tensor, "history": list}
+
+
 def load_checkpoint(path: str | os.PathLike, device: Any) -> dict:
-    """Load a checkpoint written by :func:`save_checkpoint` (tensors mapped to ``device``)."""
-    return torch.load(Path(path), map_location=device, weights_only=True)
+    """Load a checkpoint written by :func:`save_checkpoint` (tensors mapped to ``device``).
+
+    Raises
+    ------
+    ValueError
+        If the file cannot be read as a checkpoint (truncated, damaged, another
+        kind of file) or lacks the parts a training run writes; the message
+        names the file.
+    """
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except (FileNotFoundError, PermissionError, IsADirectoryError):
+        raise
+    except Exception as exc:  # truncated zip, garbage, unpickling errors: one message, no traceback
+        raise ValueError(
+            f"{path} is not a readable training checkpoint ({type(exc).__name__}: {str(exc)[:200]}); it may be "
+            "truncated or damaged -- resume from a copy, or remove it to start over"
+        ) from None
+    if not isinstance(state, dict) or any(not isinstance(state.get(k), t) for k, t in CHECKPOINT_KEYS.items()):
+        got = sorted(state) if isinstance(state, dict) else type(state).__name__
+        raise ValueError(
+            f"{path} is not a training checkpoint of this library: expected a dict with "
+            f"{', '.join(CHECKPOINT_KEYS)}, got {got}"
+        )
+    return state
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:

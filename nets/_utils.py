@@ -87,6 +87,10 @@ def resolve_device(device: Any = None) -> torch.device:
             raise ValueError(f"device={device!r} was requested but CUDA is not available on this machine; use 'cpu'")
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise ValueError(f"device={device!r} does not exist: this machine has {torch.cuda.device_count()} CUDA device(s)")
-    elif dev.type not in ("cpu", "mps"):
-        raise ValueError(f"device must be 'cpu' or 'cuda', got device={device!r}")
+    elif dev.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ValueError(f"device={device!r} was requested but MPS is not available on this machine; use 'cpu'")
+    elif dev.type != "cpu":
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'mps', got device={device!r}")
     return dev

@@ -25,6 +25,7 @@ import gzip
 import os
 import random
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -198,7 +199,10 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     with open(path, "rb") as fh:
         raw = fh.read()
     if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+            raise ValueError(f"{path}: damaged gzip data ({exc or type(exc).__name__}); download the file again") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
         raise ValueError(f"{path} is not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
     ndim = raw[3]
@@ -396,5 +400,27 @@ def load_dataset(
         Xtr, ytr, Xte, yte = _load_idx_dir(folder, test_size, seed, hint)
         unit_max = 255.0 if np.issubdtype(Xtr.dtype, np.integer) else None
         key = str(folder) if key == "idx" else key
+    _check_raw(Xtr, Xte, key)  # before normalising: the mean of a column with a NaN is NaN everywhere
     Xtr, Xte = _normalize(Xtr, Xte, normalize, unit_max)
     return Dataset.from_arrays(Xtr, ytr, Xte, yte, name=key)
+
+
+def _check_raw(Xtr: np.ndarray, Xte: np.ndarray, name: str) -> None:
+    """Feature counts and finiteness of the raw splits, in the data's own terms."""
+    ftr = int(np.prod(Xtr.shape[1:], dtype=np.int64))
+    fte = int(np.prod(Xte.shape[1:], dtype=np.int64))
+    if ftr != fte:
+        raise ValueError(
+            f"data set {name!r}: the train samples have shape {Xtr.shape[1:]} ({ftr} features) but the test samples "
+            f"{Xte.shape[1:]} ({fte} features); both splits must have the same sample shape"
+        )
+    for split, X in (("train", Xtr), ("test", Xte)):
+        if X.shape[0] == 0:
+            raise ValueError(f"data set {name!r}: the {split} split is empty")
+        if np.issubdtype(X.dtype, np.floating):
+            bad = ~np.isfinite(X.reshape(X.shape[0], -1)).all(axis=1)
+            if bad.any():
+                raise ValueError(
+                    f"data set {name!r}: X_{split} contains NaN or infinite values in {int(bad.sum())} sample(s) "
+                    f"(first at row {int(np.flatnonzero(bad)[0])}); clean the data before training"
+                )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -317,6 +318,10 @@ def train(
     if device is None:
         device = next((p.device for p in model.parameters()), None)
     dev = resolve_device(device)
+    if out is not None and not isinstance(out, (str, os.PathLike)):
+        raise TypeError(f"out must be a folder path (str or path-like) or None, got {type(out).__name__}")
+    if out is not None and not os.fspath(out).strip():
+        raise ValueError(f"out must name a folder, got an empty path out={out!r}")
     out_dir = Path(out) if out is not None else None
     ckpt_path = out_dir / CHECKPOINT_NAME if out_dir is not None else None
     if resume and ckpt_path is None:
@@ -332,6 +337,11 @@ def train(
         elif ckpt_path.exists():
             raise FileExistsError(
                 f"{ckpt_path} already exists; pass resume=True to continue that run or choose another out folder"
+            )
+        elif (out_dir / RESULTS_NAME).exists():
+            raise FileExistsError(
+                f"{out_dir / RESULTS_NAME} already exists (another run's results); choose another out folder "
+                "or remove it"
             )
     if state is not None and seed is None:
         seed = state["config"]["seed"]
@@ -356,14 +366,31 @@ def train(
     gen = torch.Generator().manual_seed(shuffle_seed)
     history: list[dict] = []
     if state is not None:
+        missing = [k for k in _RESUME_KEYS if k not in state["config"]]
+        if missing:
+            raise ValueError(f"cannot resume: {ckpt_path} has no {', '.join(missing)} in its config")
+        done = len(state["history"])
+        if done > epochs:
+            raise ValueError(
+                f"cannot resume: {ckpt_path} already holds {done} epochs, more than epochs={epochs}; "
+                f"pass epochs >= {done} (the total, not the number still to run)"
+            )
+        if done == epochs:
+            warnings.warn(
+                f"nothing to train: {ckpt_path} already holds all {epochs} epochs; pass a larger epochs to continue",
+                UserWarning, stacklevel=2,
+            )  # fmt: skip
         for k in _RESUME_KEYS:
             if state["config"][k] != config[k]:
                 raise ValueError(
                     f"cannot resume: the checkpoint was written with {k}={state['config'][k]!r}, this run has {k}={config[k]!r}"
                 )
         _load_resumed_model(model, state["model"])
-        learner.load_state_dict(state["learner"])
-        gen.set_state(state["rng"].cpu())
+        try:
+            learner.load_state_dict(state["learner"])
+            gen.set_state(state["rng"].cpu())
+        except (RuntimeError, KeyError, ValueError, TypeError) as exc:
+            raise ValueError(f"cannot resume: the learner state in {ckpt_path} does not fit this run: {exc}") from None
         history = list(state["history"])
     result = TrainResult(rule.value, history, config)
     _run_epochs(learner, ds, result, gen, epochs, batch_size, ckpt_path, progress, callback)

@@ -204,3 +204,44 @@ def test_read_idx_truncated_header_is_a_value_error(tmp_path):
     p.write_bytes(bytes([0, 0, 8, 3, 0, 0, 0, 2]))
     with pytest.raises(ValueError, match=r"truncated IDX header \(8 bytes; 3 dimensions need 16\)"):
         read_idx(p)
+
+
+def test_damaged_gzip_idx_is_a_value_error_naming_the_file(shared_data, tmp_path):
+    data = (shared_data / "mnist_t10k-labels-idx1-ubyte.gz").read_bytes()
+    cut = tmp_path / "cut-labels-idx1-ubyte.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="cut-labels-idx1-ubyte.gz: damaged gzip data"):
+        read_idx(cut)
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0xFF
+    flipped[len(data) // 2 + 1] ^= 0xFF
+    bad = tmp_path / "flip-labels-idx1-ubyte.gz"
+    bad.write_bytes(bytes(flipped))
+    with pytest.raises(ValueError, match="flip-labels-idx1-ubyte.gz: damaged gzip data"):
+        read_idx(bad)
+
+
+def _write_idx(path, arr):
+    codes = {np.dtype(np.uint8): 0x08, np.dtype(">f4"): 0x0D}
+    a = np.ascontiguousarray(arr.astype(">f4") if arr.dtype.kind == "f" else arr)
+    head = bytes([0, 0, codes[a.dtype], a.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in a.shape)
+    path.write_bytes(head + a.tobytes())
+
+
+def test_idx_nan_is_counted_on_the_raw_data_and_sample_shapes_must_agree(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 4, 4)).astype(np.float32)
+    X[3, 1, 2] = np.nan
+    y = (np.arange(40) % 2).astype(np.uint8)
+    _write_idx(tmp_path / "train-images-idx3-ubyte", X)
+    _write_idx(tmp_path / "train-labels-idx1-ubyte", y)
+    _write_idx(tmp_path / "t10k-images-idx3-ubyte", rng.random((10, 4, 4)).astype(np.float32))
+    _write_idx(tmp_path / "t10k-labels-idx1-ubyte", y[:10])
+    # normalising first spread the NaN to every row ("150 samples, first at row 0")
+    with pytest.raises(ValueError, match=r"X_train contains NaN or infinite values in 1 sample\(s\) \(first at row 3\)"):
+        load_dataset(tmp_path)
+    X[3, 1, 2] = 0.5
+    _write_idx(tmp_path / "train-images-idx3-ubyte", X)
+    _write_idx(tmp_path / "t10k-images-idx3-ubyte", rng.random((10, 5, 3)).astype(np.float32))
+    with pytest.raises(ValueError, match=r"train samples have shape \(4, 4\) \(16 features\) but the test samples \(5, 3\)"):
+        load_dataset(tmp_path)

@@ -238,3 +238,42 @@ def test_divergence_checked_in_batches_off_the_cpu_still_names_the_first_bad_bat
     pending[2] = (2, torch.tensor(1.0), [torch.tensor(float("inf"))])
     with pytest.raises(TrainingDiverged, match=r"batch 2: a local loss is inf"):
         real(pending, Rule.BP, 7, T.apply_rule(SparseMLP([4, 3], seed=0), "bp"), None)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "text", "empty", "other-dict", "list"])
+def test_a_damaged_checkpoint_is_one_clear_error_naming_the_file(damage, digits, tmp_path):
+    train(_net(), "bp", digits, epochs=1, seed=0, out=tmp_path, progress=False)
+    ckpt = tmp_path / "checkpoint.pt"
+    data = ckpt.read_bytes()
+    if damage == "truncated":
+        ckpt.write_bytes(data[: len(data) // 3])
+    elif damage == "text":
+        ckpt.write_text("hello\n")
+    elif damage == "empty":
+        ckpt.write_bytes(b"")
+    elif damage == "other-dict":
+        torch.save({"a": torch.zeros(2)}, ckpt)
+    else:
+        torch.save([1, 2], ckpt)
+    with pytest.raises(ValueError, match=r"checkpoint\.pt is not a (readable )?training checkpoint"):
+        train(_net(), "bp", digits, epochs=2, seed=0, out=tmp_path, resume=True, progress=False)
+
+
+def test_resume_refuses_fewer_epochs_and_says_when_there_is_nothing_to_do(digits, tmp_path):
+    train(_net(), "bp", digits, epochs=2, seed=0, out=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="already holds 2 epochs, more than epochs=1; pass epochs >= 2"):
+        train(_net(), "bp", digits, epochs=1, seed=0, out=tmp_path, resume=True, progress=False)
+    with pytest.warns(UserWarning, match="nothing to train: .* already holds all 2 epochs"):
+        res = train(_net(), "bp", digits, epochs=2, seed=0, out=tmp_path, resume=True, progress=False)
+    assert res.epochs == 2
+
+
+def test_out_must_name_a_folder_and_other_runs_results_are_not_overwritten(digits, tmp_path):
+    for bad in ("", "  "):
+        with pytest.raises(ValueError, match="out must name a folder"):
+            train(_net(), "bp", digits, epochs=1, seed=0, out=bad, progress=False)
+    (tmp_path / "results.json").write_text('{"precious": 1}\n')
+    with pytest.raises(FileExistsError, match="results.json already exists"):
+        train(_net(), "bp", digits, epochs=1, seed=0, out=tmp_path, progress=False)
+    assert (tmp_path / "results.json").read_text() == '{"precious": 1}\n'
+    assert not (tmp_path / "checkpoint.pt").exists()
