@@ -16,7 +16,11 @@ from nets._utils import TorchSeedLike, resolve_device, seed_int, torch_generator
 from nets.feedback import Feedback, FeedbackLike, LinearPlan, as_feedback, feedback_linear, feedback_matrix
 from smallworld._validation import check_bool, check_int
 
-__all__ = ["SparseLinear"]
+__all__ = ["SparseLinear", "MAX_MASK_ELEMENTS"]
+
+#: Largest ``out x in`` layer whose dense bool mask buffer is built from a scipy or
+#: graph mask (2**31 elements: 2 GiB of mask; raise it deliberately for larger layers).
+MAX_MASK_ELEMENTS = 2**31
 
 
 class SparseLinear(nn.Module):
@@ -465,8 +469,18 @@ def _coerce_mask(mask: Any, n_out: int, n_in: int, device: torch.device) -> torc
     """Any supported mask -> dense bool tensor (n_out, n_in) on ``device``."""
     want = (n_out, n_in)
     if mask is None:
+        if n_out * n_in > MAX_MASK_ELEMENTS:
+            raise ValueError(
+                f"a {n_out}x{n_in} layer keeps a dense bool mask of {n_out * n_in} elements, more than "
+                f"nets.layers.MAX_MASK_ELEMENTS={MAX_MASK_ELEMENTS}; use narrower layers (or raise that limit)"
+            )
         return torch.ones(want, dtype=torch.bool, device=device)
     if sp.issparse(mask):
+        if n_out * n_in > MAX_MASK_ELEMENTS:  # refused before the dense buffer is allocated
+            raise ValueError(
+                f"a {n_out}x{n_in} layer keeps a dense bool mask of {n_out * n_in} elements, more than "
+                f"nets.layers.MAX_MASK_ELEMENTS={MAX_MASK_ELEMENTS}; use narrower layers (or raise that limit)"
+            )
         if tuple(mask.shape) != want:
             raise ValueError(f"mask must have shape (out_features, in_features) = {want}, got {tuple(mask.shape)}")
         if mask.dtype.kind not in "biuf":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
@@ -236,6 +237,7 @@ def train(
     callback: Callable[[dict], Any] | None = None,
     dense_feedback: bool = False,
     beta: float = 0.99,
+    metadata: dict | None = None,
 ) -> TrainResult:
     """Train ``model`` with a learning rule; one loop for every rule.
 
@@ -278,6 +280,11 @@ def train(
         Called with each epoch's record (a dict) after the checkpoint is written.
     dense_feedback, beta
         See :func:`nets.apply_rule`.
+    metadata : dict, optional
+        JSON-serialisable facts about how the model was built (widths, wiring,
+        density...), kept as ``config["metadata"]`` in the checkpoint and the
+        results; resuming with different metadata is refused, so a run cannot
+        silently change what it describes.
 
     Returns
     -------
@@ -313,6 +320,14 @@ def train(
     beta = check_real(beta, "beta", min_val=0, max_val=1)
     resume, progress = check_bool(resume, "resume"), check_bool(progress, "progress")
     dense_feedback = check_bool(dense_feedback, "dense_feedback")
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        raise TypeError(f"metadata must be a dict or None, got {type(metadata).__name__}")
+    try:
+        metadata = json.loads(json.dumps(metadata))  # JSON-safe, and compared as it is stored
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"metadata must be JSON-serialisable: {exc}") from None
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
     if device is None:
@@ -357,7 +372,7 @@ def train(
     config = {
         "rule": rule.value, "optimizer": optimizer, "lr": lr, "weight_decay": weight_decay, "batch_size": batch_size,
         "seed": s, "dense_feedback": dense_feedback, "beta": beta, "data": ds.name, "n_train": int(ds.y_train.shape[0]),
-        "epochs": epochs, "device": str(dev),
+        "epochs": epochs, "device": str(dev), "metadata": metadata,
     }  # fmt: skip
     learner = apply_rule(
         model, rule, optimizer=optimizer, lr=lr, weight_decay=weight_decay, seed=rule_seed,
@@ -380,6 +395,11 @@ def train(
                 f"nothing to train: {ckpt_path} already holds all {epochs} epochs; pass a larger epochs to continue",
                 UserWarning, stacklevel=2,
             )  # fmt: skip
+        if state["config"].get("metadata", {}) != metadata:
+            raise ValueError(
+                f"cannot resume: the checkpoint was written with metadata={state['config'].get('metadata', {})!r}, "
+                f"this run has metadata={metadata!r}"
+            )
         for k in _RESUME_KEYS:
             if state["config"][k] != config[k]:
                 raise ValueError(

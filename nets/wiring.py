@@ -51,6 +51,11 @@ def _square_graph(graph: str, n: int, density: float, p: float, rng: np.random.G
     k = density * n - 1.0  # mean degree without the self-loop
     k_min = 2.0  # WS needs an even k >= 2; WS-flex k >= 2; the growth models m = k/2 >= 1
     k_eff = k if graph == "ws_flex" else 2 * round(k / 2)
+    if (k_min + 1) / n > 1:
+        raise ValueError(
+            f"a square layer of width {n} is too narrow for graph={graph!r} at any density (its mean degree "
+            f"must be at least {k_min:g}, so the width at least {int(k_min) + 1}); use wider layers or graph='er'"
+        )
     if k_eff < k_min:
         raise ValueError(
             f"density={density} is too small for graph={graph!r} on a square layer of width {n}: it gives mean "

@@ -21,15 +21,18 @@ readout-only.  Data: digits, mnist1d, fashion-mnist, or a folder of IDX files.
 """
 
 WIRINGS = ("dense", "er", "ws", "ws_flex", "ba", "hk", "ke", "powerlaw_in", "powerlaw_out")
+DEFAULT_DENSITY = 0.25
+DEFAULT_P = 0.1
 
 
 def _hidden(text: str) -> list[int]:
-    try:
-        sizes = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--hidden must be comma-separated integers like 64,64, got {text!r}") from None
-    if not sizes or any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError(f"--hidden must list at least one width >= 1, got {text!r}")
+    items = [v.strip() for v in text.split(",")]
+    # plain digits only: int() would also take "16_0" (160), "+64" and " 64 "; an empty item is a typo
+    if not items or not all(v.isascii() and v.isdigit() for v in items):
+        raise argparse.ArgumentTypeError(f"--hidden must be comma-separated integers like 64,64, got {text!r}")
+    sizes = [int(v) for v in items]
+    if any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"--hidden must list widths >= 1, got {text!r}")
     return sizes
 
 
@@ -37,14 +40,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # argument errors as one line on stderr with exit status 2 (no usage dump)
     parser.error = lambda message: parser.exit(2, f"{parser.prog}: error: {message}\n")  # type: ignore[method-assign]
     parser.add_argument("--wiring", default="ws", metavar="GRAPH", help=f"mask family: {', '.join(WIRINGS)} (default ws)")
-    parser.add_argument("--density", type=float, default=0.25, help="fraction of connections per layer (default 0.25)")
-    parser.add_argument("--p", type=float, default=0.1, help="rewiring probability of ws/ws_flex (default 0.1)")
+    parser.add_argument(
+        "--density", type=float, default=None,
+        help=f"fraction of connections per wired layer (default {DEFAULT_DENSITY}; not for --wiring dense)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--p", type=float, default=None, help=f"rewiring probability, ws and ws_flex only (default {DEFAULT_P})"
+    )
     parser.add_argument(
         "--sparse-output", action="store_true",
         help="wire the output layer too (default: hidden layers wired, output layer dense)",
     )  # fmt: skip
     parser.add_argument("--rule", default="bp", help="learning rule (default bp)")
     parser.add_argument("--data", default="digits", help="digits, mnist1d, fashion-mnist or an IDX folder (default digits)")
+    parser.add_argument(
+        "--test-size", type=float, default=None, metavar="F",
+        help="fraction held out for testing where the data has no official split (digits: default 0.25; "
+        "an IDX folder with only one split needs it)",
+    )  # fmt: skip
     parser.add_argument("--hidden", type=_hidden, default=[64, 64], metavar="W1,W2,...", help="hidden widths (default 64,64)")
     parser.add_argument("--epochs", type=int, default=20, help="number of epochs (default 20)")
     parser.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
@@ -79,13 +92,36 @@ def _table(history: list[dict]) -> str:
 def run(args: Any) -> int:
     from smallworld._validation import check_choice, check_int, check_real
 
+    from pathlib import Path
+
     check_choice(args.wiring, "--wiring", WIRINGS)
-    check_real(args.density, "--density", min_val=0, max_val=1, include_min=False)
+    # a setting that would have no effect is refused, not recorded as if it had one
+    if args.wiring == "dense" and args.density is not None:
+        raise ValueError(f"--density applies to sparse wirings; --wiring dense has every connection (got --density {args.density:g})")
+    if args.p is not None and args.wiring not in ("ws", "ws_flex"):
+        raise ValueError(f"--p is the rewiring probability of --wiring ws or ws_flex, not of {args.wiring} (got --p {args.p:g})")
+    density = 1.0 if args.wiring == "dense" else (DEFAULT_DENSITY if args.density is None else args.density)
+    p = DEFAULT_P if args.p is None else args.p
+    check_real(density, "--density", min_val=0, max_val=1, include_min=False)
+    check_real(p, "--p", min_val=0, max_val=1)
     check_int(args.epochs, "--epochs", min_val=1)
     check_int(args.batch_size, "--batch-size", min_val=1)
     check_int(args.seed, "--seed", min_val=0)
+    if args.test_size is not None:
+        check_real(args.test_size, "--test-size", min_val=0, max_val=1, include_min=False, include_max=False)
+    if args.out is not None and not args.out.strip():
+        raise ValueError("--out must name a folder, got an empty path")
     if args.resume and args.out is None:
         raise ValueError("--resume needs --out DIR, the folder of the run to continue")
+    out = Path(args.out) if args.out is not None else None
+    if out is not None and not args.resume:  # before any work: the library's own check names resume=True
+        for name in ("checkpoint.pt", "results.json"):
+            if (out / name).exists():
+                raise FileExistsError(
+                    f"{out / name} already exists: pass --resume to continue that run, or choose another --out"
+                )
+    if args.data in ("mnist", "idx"):
+        raise ValueError(f"--data {args.data} needs the folder of IDX files itself: --data DIR")
 
     import torch
 
@@ -103,34 +139,39 @@ def run(args: Any) -> int:
     device = resolve_device(args.device)
     if args.threads is not None:
         torch.set_num_threads(check_int(args.threads, "--threads", min_val=1))
-    data = load_dataset(args.data, seed=args.seed)
+    try:
+        data = load_dataset(args.data, seed=args.seed, test_size=args.test_size)
+    except ValueError as exc:  # the library names its argument; here it is a flag
+        raise ValueError(str(exc).replace("pass test_size", "pass --test-size").replace("test_size=", "--test-size=")) from None
     sizes = [data.n_features, *args.hidden, data.n_classes]
     # The graph wires the hidden layers; the output layer is dense unless --sparse-output (with a
     # sparse readout each class sees only density x width units, which starves the local rules).
     if args.sparse_output:
-        masks = layered_masks(sizes, args.wiring, args.density, p=args.p, seed=args.seed)
+        masks = layered_masks(sizes, args.wiring, density, p=p, seed=args.seed)
     elif len(sizes) > 2:
-        masks = [*layered_masks(sizes[:-1], args.wiring, args.density, p=args.p, seed=args.seed), None]
+        masks = [*layered_masks(sizes[:-1], args.wiring, density, p=p, seed=args.seed), None]
     else:
         masks = [None]
     model = SparseMLP(sizes, masks=masks, seed=args.seed, device=device)
     print(
-        f"smallworld train: {'-'.join(map(str, sizes))} MLP, wiring={args.wiring} density={args.density:g}, "
+        f"smallworld train: {'-'.join(map(str, sizes))} MLP, wiring={args.wiring} density={density:g}, "
         f"rule={rule.value}, data={data.name} ({len(data.y_train)} train / {len(data.y_test)} test), device={device}",
         flush=True,
     )
+    built = {"sizes": sizes, "wiring": args.wiring, "density": density, "sparse_output": args.sparse_output}
+    if args.wiring in ("ws", "ws_flex"):
+        built["p"] = p
     result = train(
         model, rule, data, epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, batch_size=args.batch_size,
         weight_decay=args.weight_decay, device=device, seed=args.seed, out=args.out, resume=args.resume,
-        progress=not args.no_progress, dense_feedback=args.dense_feedback,
+        progress=not args.no_progress, dense_feedback=args.dense_feedback, metadata=built,
     )  # fmt: skip
     print(_table(result.history))
     densities = [layer.density for layer in model.layers]
     print(f"final test accuracy {result.final_test_accuracy:.4f} (rule {rule.value}, wiring {args.wiring}, seed {args.seed})")
-    if args.out is not None:
+    if out is not None:
         summary = result.to_dict()
-        summary["model"] = {"sizes": sizes, "wiring": args.wiring, "density": args.density, "p": args.p,
-                            "sparse_output": args.sparse_output, "mask_densities": densities}  # fmt: skip
-        write_json(f"{args.out}/{RESULTS_NAME}", summary)
-        print(f"results written to {args.out}/{RESULTS_NAME}")
+        summary["model"] = {**built, "mask_densities": densities}
+        write_json(out / RESULTS_NAME, summary)
+        print(f"results written to {out / RESULTS_NAME}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
@@ -87,4 +88,48 @@ def test_existing_run_without_resume_is_refused(tmp_path, capsys):
     capsys.readouterr()
     assert main([*BASE, "--epochs", "1", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "already exists; pass resume=True" in err[0]
+    assert len(err) == 1 and "checkpoint.pt already exists: pass --resume to continue that run" in err[0]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--out", ""], "--out must name a folder"),
+    (["--hidden", "64,,64"], "--hidden must be comma-separated integers"),
+    (["--hidden", "16_0"], "--hidden must be comma-separated integers"),
+    (["--wiring", "dense", "--density", "0.1"], "--density applies to sparse wirings"),
+    (["--wiring", "er", "--p", "0.3"], "--p is the rewiring probability of --wiring ws or ws_flex, not of er"),
+    (["--data", "mnist"], "--data mnist needs the folder of IDX files itself: --data DIR"),
+    (["--test-size", "1.5"], "--test-size must be"),
+    (["--hidden", "1,1"], "too narrow for graph='ws' at any density"),
+])  # fmt: skip
+def test_cli_settings_that_cannot_work_or_would_be_ignored_are_refused(args, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    try:
+        rc = main([*BASE, "--epochs", "1", *args])
+    except SystemExit as exc:  # argparse's own type errors exit from the parser
+        rc = exc.code
+    assert rc == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_cli_resume_with_another_wiring_is_refused_even_when_the_masks_coincide(tmp_path, capsys):
+    # one hidden layer, --sparse-output off: the only wired layer is 64 -> W, so er and ws masks differ,
+    # but --p changes nothing on a ws run whose rewiring happens to coincide; the recorded settings must match
+    out = tmp_path / "run"
+    assert main([*BASE, "--epochs", "1", "--wiring", "ws", "--p", "0.1", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main([*BASE, "--epochs", "2", "--wiring", "ws", "--p", "0.3", "--out", str(out), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot resume: the checkpoint was written with metadata=" in err and "'p': 0.1" in err
+    results = json.loads((out / "results.json").read_text())
+    assert results["model"]["p"] == 0.1 and results["config"]["metadata"]["p"] == 0.1
+
+
+def test_cli_idx_folder_with_one_split_uses_test_size(shared_data, tmp_path, capsys):
+    cmd = ["train", "--data", str(shared_data), "--hidden", "16", "--epochs", "1", "--no-progress", "--threads", "1"]
+    assert main(cmd) == 2
+    assert "pass --test-size (e.g. 0.25)" in capsys.readouterr().err
+    assert main([*cmd, "--test-size", "0.25"]) == 0
+    n_train, n_test = map(int, re.search(r"\((\d+) train / (\d+) test\)", capsys.readouterr().out).groups())
+    assert n_train + n_test == 10000 and abs(n_test - 2500) <= 5  # stratified: rounded per class

@@ -360,3 +360,14 @@ def test_a_generator_on_the_device_seeds_layers_like_its_integer_seed(device):
     a = SparseLinear(5, 4, seed=torch.Generator(device).manual_seed(0), device=device)
     b = SparseLinear(5, 4, seed=s, device=device)
     assert torch.equal(a.weight, b.weight) and torch.equal(a.feedback_weight, b.feedback_weight)
+
+
+def test_a_layer_too_large_for_a_dense_mask_is_refused_before_allocating(monkeypatch):
+    import nets.layers as L
+
+    monkeypatch.setattr(L, "MAX_MASK_ELEMENTS", 100)
+    with pytest.raises(ValueError, match=r"a 11x10 layer keeps a dense bool mask of 110 elements, more than"):
+        SparseLinear(10, 11, sp.random_array((11, 10), density=0.1, random_state=0))
+    with pytest.raises(ValueError, match="narrower layers"):
+        SparseLinear(10, 11)
+    assert SparseLinear(10, 10).nnz == 100

@@ -277,3 +277,17 @@ def test_out_must_name_a_folder_and_other_runs_results_are_not_overwritten(digit
         train(_net(), "bp", digits, epochs=1, seed=0, out=tmp_path, progress=False)
     assert (tmp_path / "results.json").read_text() == '{"precious": 1}\n'
     assert not (tmp_path / "checkpoint.pt").exists()
+
+
+def test_metadata_is_kept_and_must_match_on_resume(digits, tmp_path):
+    res = train(_net(), "bp", digits, epochs=1, seed=0, out=tmp_path, progress=False, metadata={"wiring": "ws", "p": 0.1})
+    assert res.config["metadata"] == {"wiring": "ws", "p": 0.1}
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["config"]["metadata"] == {"wiring": "ws", "p": 0.1}
+    with pytest.raises(ValueError, match=r"cannot resume: the checkpoint was written with metadata=\{'wiring': 'ws', 'p': 0.1\}"):
+        train(_net(), "bp", digits, epochs=2, seed=0, out=tmp_path, resume=True, progress=False, metadata={"wiring": "er"})
+    with pytest.raises(TypeError, match="metadata must be JSON-serialisable"):
+        train(_net(), "bp", digits, epochs=1, seed=0, progress=False, metadata={"x": object()})
+    again = train(_net(), "bp", digits, epochs=2, seed=0, out=tmp_path, resume=True, progress=False,
+                  metadata={"wiring": "ws", "p": 0.1})  # fmt: skip
+    assert again.epochs == 2
