@@ -185,6 +185,21 @@ class LinearPlan:
     dense_feedback: bool = False
 
 
+def _direct_apply_parts() -> tuple | None:
+    """What :meth:`FeedbackLinearFunction.apply` needs to skip torch's per-call argument
+    binding (private torch names, looked up once; None -- torch's own path -- if absent)."""
+    try:
+        from torch._functorch.utils import unwrap_dead_wrappers
+        from torch.autograd.function import _SingleLevelFunction
+
+        return torch._C._are_functorch_transforms_active, unwrap_dead_wrappers, _SingleLevelFunction
+    except (ImportError, AttributeError):  # pragma: no cover - other torch versions
+        return None
+
+
+_DIRECT = _direct_apply_parts()
+
+
 def _saves_inputs(plan: LinearPlan, values: bool) -> tuple[bool, bool]:
     """Whether the backward's ``saved`` is ``x`` itself (every kernel but numba's,
     which keeps ``x^T``) and its ``w`` is ``weight`` itself (the dense kernel on a
@@ -212,6 +227,17 @@ class FeedbackLinearFunction(torch.autograd.Function):
     :func:`torch.func.vjp` (not :func:`torch.func.vmap`).
     """
 
+    @classmethod
+    def apply(cls, x: Any, weight: Any, bias: Any, feedback_weight: Any, plan: LinearPlan) -> Any:  # type: ignore[override]
+        # With setup_context defined, torch's Function.apply binds the arguments through
+        # inspect.signature on every call (~50 us: 40% of a 64-wide layer's step).  All five
+        # arguments here are positional, so outside torch.func transforms go straight to the
+        # C++ apply, as torch itself does after binding; under a transform, torch's path.
+        if _DIRECT is not None and not _DIRECT[0]():
+            args = _DIRECT[1]((x, weight, bias, feedback_weight, plan))
+            return super(_DIRECT[2], cls).apply(*args)
+        return super().apply(x, weight, bias, feedback_weight, plan)
+
     @staticmethod
     def forward(  # type: ignore[override]
         x: torch.Tensor,
@@ -238,6 +264,7 @@ class FeedbackLinearFunction(torch.autograd.Function):
         x, weight, bias, feedback_weight, plan = inputs
         _, saved, w = output
         ctx.mark_non_differentiable(saved, w)
+        ctx.set_materialize_grads(False)  # no zero-filled gradients for the two intermediates
         ctx.plan = plan
         ctx.has_bias = bias is not None
         ctx.values = weight.dim() == 1

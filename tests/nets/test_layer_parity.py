@@ -117,3 +117,22 @@ def test_vmap_is_refused_with_torchs_message():
         warnings.simplefilter("ignore")
         with pytest.raises(RuntimeError, match="vmap"):
             torch.func.vmap(layer)(torch.randn(3, 2, 9))
+
+
+def test_plain_calls_skip_torchs_per_call_signature_binding(monkeypatch):
+    # torch binds a setup_context Function's arguments with inspect.signature on every
+    # apply (~50 us a layer); ours goes straight to the C++ apply outside torch.func
+    import inspect
+
+    from nets import feedback
+
+    assert feedback._DIRECT is not None  # the private names exist in the supported torch range
+    layer = SparseLinear(9, 7, _mask(), backend="dense", feedback="fa", seed=0)
+    x = torch.randn(4, 9, requires_grad=True)
+
+    def boom(*a, **k):
+        raise AssertionError("inspect.signature called")
+
+    monkeypatch.setattr(inspect, "signature", boom)
+    layer(x).sum().backward()
+    assert x.grad is not None and layer.weight.grad is not None
