@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any
 
 HELP = "train a graph-wired sparse MLP with BP, FA, DFA or local losses"
@@ -73,6 +74,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+_FLAGS = {"lr": "--lr", "optimizer": "--optimizer", "rule": "--rule", "weight_decay": "--weight-decay", "device": "--device"}
+
+
+def _as_flags(message: str, flags: dict[str, str] = _FLAGS) -> str:
+    """``lr must be ..., got lr=-1`` -> ``--lr must be ..., got --lr=-1``."""
+    return re.sub(r"(?<![\w-])(" + "|".join(flags) + r")(?= must|=)", lambda m: flags[m.group(1)], message)
+
+
 def _table(history: list[dict]) -> str:
     has_angle = any("angles" in h for h in history)
     head = ["epoch", "train loss", "train acc", "test loss", "test acc", "time (s)"] + (["angle out (deg)"] if has_angle else [])
@@ -134,15 +143,20 @@ def run(args: Any) -> int:
     from nets.train import train
     from nets.wiring import layered_masks
 
-    rule = as_rule(args.rule)
-    check_optimizer(args.optimizer, args.lr, args.weight_decay)
-    device = resolve_device(args.device)
+    try:  # the library names its arguments (lr=...); the user typed flags (--lr ...)
+        rule = as_rule(args.rule)
+        check_optimizer(args.optimizer, args.lr, args.weight_decay)
+        device = resolve_device(args.device)
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(_as_flags(str(exc))) from None
     if args.threads is not None:
         torch.set_num_threads(check_int(args.threads, "--threads", min_val=1))
     try:
         data = load_dataset(args.data, seed=args.seed, test_size=args.test_size)
     except ValueError as exc:  # the library names its argument; here it is a flag
-        raise ValueError(str(exc).replace("pass test_size", "pass --test-size").replace("test_size=", "--test-size=")) from None
+        msg = str(exc).replace("pass test_size", "pass --test-size")
+        msg = msg.replace("'mnist', ", "").replace(", 'idx' or a folder", " or a folder")  # names that need a folder here
+        raise ValueError(_as_flags(msg, {"name": "--data", "test_size": "--test-size"})) from None
     sizes = [data.n_features, *args.hidden, data.n_classes]
     # The graph wires the hidden layers; the output layer is dense unless --sparse-output (with a
     # sparse readout each class sees only density x width units, which starves the local rules).

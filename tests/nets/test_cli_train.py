@@ -73,7 +73,7 @@ def _exit_status(argv: list[str]) -> int:
         (["--epochs", "x"], "invalid int value"),
         (["--wiring", "lattice"], "--wiring must be one of"),
         (["--resume"], "--resume needs --out DIR"),
-        (["--data", "cifar"], "name must be one of"),
+        (["--data", "cifar"], "--data must be one of"),
         (["--optimizer", "lbfgs"], "optimizer must be one of"),
     ],
 )
@@ -133,3 +133,15 @@ def test_cli_idx_folder_with_one_split_uses_test_size(shared_data, tmp_path, cap
     assert main([*cmd, "--test-size", "0.25"]) == 0
     n_train, n_test = map(int, re.search(r"\((\d+) train / (\d+) test\)", capsys.readouterr().out).groups())
     assert n_train + n_test == 10000 and abs(n_test - 2500) <= 5  # stratified: rounded per class
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--lr", "-1"], "--lr must be a real number > 0, got --lr=-1.0"),
+    (["--optimizer", "foo"], "--optimizer must be one of"),
+    (["--rule", "xx"], "--rule must be one of"),
+    (["--weight-decay", "-1"], "--weight-decay must be a real number >= 0"),
+])  # fmt: skip
+def test_cli_errors_name_the_flags_the_user_typed(args, message, capsys):
+    assert main([*BASE, *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "lr=" not in err.replace("--lr=", "")
