@@ -7,6 +7,7 @@ either the old file or the new one, never half of one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -33,9 +34,39 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     _atomic(Path(path), lambda fh: fh.write(data))
 
 
+#: Key of the SHA-256 of a checkpoint's contents, stored beside them (torch.load checks no checksum).
+DIGEST_KEY = "sha256"
+
+
+def _digest(obj: Any) -> str:
+    """SHA-256 over a nested state (dicts by key order, lists, tensors by dtype, shape and bytes)."""
+    h = hashlib.sha256()
+
+    def feed(o: Any) -> None:
+        if isinstance(o, torch.Tensor):
+            t = o.detach().cpu().contiguous()
+            h.update(f"T{t.dtype}{tuple(t.shape)}".encode())
+            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        elif isinstance(o, dict):
+            h.update(b"D%d" % len(o))
+            for k in sorted(o, key=repr):
+                h.update(repr(k).encode())
+                feed(o[k])
+        elif isinstance(o, (list, tuple)):
+            h.update(b"L%d" % len(o))
+            for v in o:
+                feed(v)
+        else:
+            h.update(repr(o).encode())
+
+    feed(obj)
+    return h.hexdigest()
+
+
 def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
-    """``torch.save`` ``state`` to ``path`` atomically."""
-    _atomic(Path(path), lambda fh: torch.save(state, fh))
+    """``torch.save`` ``state`` to ``path`` atomically, with a SHA-256 of its contents."""
+    stamped = {**state, DIGEST_KEY: _digest(state)}
+    _atomic(Path(path), lambda fh: torch.save(stamped, fh))
 
 
 #: What a training checkpoint holds (checked on load).
@@ -67,6 +98,12 @@ def load_checkpoint(path: str | os.PathLike, device: Any) -> dict:
         raise ValueError(
             f"{path} is not a training checkpoint of this library: expected a dict with "
             f"{', '.join(CHECKPOINT_KEYS)}, got {got}"
+        )
+    stored = state.pop(DIGEST_KEY, None)
+    if stored is not None and stored != _digest(state):  # a checkpoint without one predates the check
+        raise ValueError(
+            f"{path} is damaged: its contents no longer match the SHA-256 written with them; resume from a "
+            "copy, or remove it to start over"
         )
     return state
 

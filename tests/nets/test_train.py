@@ -291,3 +291,20 @@ def test_metadata_is_kept_and_must_match_on_resume(digits, tmp_path):
     again = train(_net(), "bp", digits, epochs=2, seed=0, out=tmp_path, resume=True, progress=False,
                   metadata={"wiring": "ws", "p": 0.1})  # fmt: skip
     assert again.epochs == 2
+
+
+def test_a_checkpoint_with_a_flipped_tensor_byte_is_refused(digits, tmp_path):
+    # torch.load checks no checksum: a damaged weight would load silently and training go on from it
+    import io
+    import struct
+    import zipfile
+
+    train(_net(), "bp", digits, epochs=1, seed=0, out=tmp_path, progress=False)
+    ckpt = tmp_path / "checkpoint.pt"
+    data = bytearray(ckpt.read_bytes())
+    info = next(i for i in zipfile.ZipFile(io.BytesIO(bytes(data))).infolist() if "/data/" in i.filename)
+    name_len, extra_len = struct.unpack("<HH", bytes(data[info.header_offset + 26 : info.header_offset + 30]))
+    data[info.header_offset + 30 + name_len + extra_len + 5] ^= 0xFF  # one byte of the first tensor
+    ckpt.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="checkpoint.pt is damaged: its contents no longer match the SHA-256"):
+        train(_net(), "bp", digits, epochs=2, seed=0, out=tmp_path, resume=True, progress=False)
