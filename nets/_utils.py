@@ -8,7 +8,7 @@ from typing import Any, Union
 import numpy as np
 import torch
 
-__all__ = ["TorchSeedLike", "torch_generator", "resolve_device", "seed_int"]
+__all__ = ["TorchSeedLike", "torch_generator", "resolve_device", "seed_int", "apply_function"]
 
 TorchSeedLike = Union[None, int, np.random.Generator, torch.Generator]
 
@@ -81,7 +81,7 @@ def resolve_device(device: Any = None) -> torch.device:
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got device={device!r}") from exc
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'mps', got device={device!r}") from exc
     if dev.type == "cuda":
         if not torch.cuda.is_available():
             raise ValueError(f"device={device!r} was requested but CUDA is not available on this machine; use 'cpu'")
@@ -94,3 +94,32 @@ def resolve_device(device: Any = None) -> torch.device:
     elif dev.type != "cpu":
         raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'mps', got device={device!r}")
     return dev
+
+
+def _direct_apply_parts() -> tuple | None:
+    """Private torch names :func:`apply_function` needs (looked up once; None if absent)."""
+    try:
+        from torch._functorch.utils import unwrap_dead_wrappers
+        from torch.autograd.function import _SingleLevelFunction
+
+        return torch._C._are_functorch_transforms_active, unwrap_dead_wrappers, _SingleLevelFunction
+    except (ImportError, AttributeError):  # pragma: no cover - other torch versions
+        return None
+
+
+_DIRECT = _direct_apply_parts()
+
+
+def apply_function(fn: type, *args: Any) -> Any:
+    """``fn.apply(*args)`` for an autograd Function with ``setup_context``, minus torch's
+    per-call argument binding.
+
+    Once ``setup_context`` is defined, torch's ``Function.apply`` binds the arguments
+    through :func:`inspect.signature` on every call (~20-50 us: 40% of a 64-wide
+    layer's step).  With positional arguments only there is nothing to bind, so
+    outside :mod:`torch.func` transforms and ``torch.compile`` tracing this goes
+    straight to the C++ ``apply``, as torch does after binding; otherwise torch's path.
+    """
+    if not torch.compiler.is_compiling() and _DIRECT is not None and not _DIRECT[0]():
+        return super(_DIRECT[2], fn).apply(*_DIRECT[1](args))
+    return fn.apply(*args)

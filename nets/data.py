@@ -383,7 +383,7 @@ def load_dataset(
         unit_max = 16.0
     elif key == "mnist1d":
         if test_size is not None:
-            raise ValueError(f"test_size must be None for 'mnist1d' (official 4000/1000 split), got test_size={test_size}")
+            raise ValueError(f"test_size does not apply to 'mnist1d' (official 4000/1000 split), got test_size={test_size}")
         Xtr, ytr, Xte, yte = _load_mnist1d()
     else:
         if key == "fashion-mnist":

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from ._learner import Learner, cross_entropy, layered_parts, make_optimizer
-from ._utils import torch_generator
+from ._utils import apply_function, torch_generator
 
 __all__ = ["DFAOutput", "DFAFeedback", "dfa_forward", "DFALearner"]
 
@@ -114,7 +114,7 @@ def dfa_forward(layers: Sequence[nn.Module], act: Any, feedback: DFAFeedback, x:
         hidden.append(h)
         h = h.detach()
     logits = layers[-1](h)
-    return DFAOutput.apply(logits, feedback.matrices(), *hidden)
+    return apply_function(DFAOutput, logits, feedback.matrices(), *hidden)
 
 
 class DFALearner(Learner):

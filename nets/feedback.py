@@ -45,6 +45,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from nets import _backends as K
+from nets._utils import apply_function
 
 __all__ = [
     "Feedback",
@@ -185,21 +186,6 @@ class LinearPlan:
     dense_feedback: bool = False
 
 
-def _direct_apply_parts() -> tuple | None:
-    """What :meth:`FeedbackLinearFunction.apply` needs to skip torch's per-call argument
-    binding (private torch names, looked up once; None -- torch's own path -- if absent)."""
-    try:
-        from torch._functorch.utils import unwrap_dead_wrappers
-        from torch.autograd.function import _SingleLevelFunction
-
-        return torch._C._are_functorch_transforms_active, unwrap_dead_wrappers, _SingleLevelFunction
-    except (ImportError, AttributeError):  # pragma: no cover - other torch versions
-        return None
-
-
-_DIRECT = _direct_apply_parts()
-
-
 def _saves_inputs(plan: LinearPlan, values: bool) -> tuple[bool, bool]:
     """Whether the backward's ``saved`` is ``x`` itself (every kernel but numba's,
     which keeps ``x^T``) and its ``w`` is ``weight`` itself (the dense kernel on a
@@ -226,17 +212,6 @@ class FeedbackLinearFunction(torch.autograd.Function):
     Not twice differentiable.  Works under :func:`torch.func.grad` /
     :func:`torch.func.vjp` (not :func:`torch.func.vmap`).
     """
-
-    @classmethod
-    def apply(cls, x: Any, weight: Any, bias: Any, feedback_weight: Any, plan: LinearPlan) -> Any:  # type: ignore[override]
-        # With setup_context defined, torch's Function.apply binds the arguments through
-        # inspect.signature on every call (~50 us: 40% of a 64-wide layer's step).  All five
-        # arguments here are positional, so outside torch.func transforms go straight to the
-        # C++ apply, as torch itself does after binding; under a transform, torch's path.
-        if _DIRECT is not None and not _DIRECT[0]():
-            args = _DIRECT[1]((x, weight, bias, feedback_weight, plan))
-            return super(_DIRECT[2], cls).apply(*args)
-        return super().apply(x, weight, bias, feedback_weight, plan)
 
     @staticmethod
     def forward(  # type: ignore[override]
@@ -345,7 +320,7 @@ def feedback_linear(
     >>> x.grad.tolist(), W.grad.tolist()
     ([[5.0, 7.0]], [[1.0, 1.0]])
     """
-    return FeedbackLinearFunction.apply(x, weight, bias, feedback_weight, plan)[0]
+    return apply_function(FeedbackLinearFunction, x, weight, bias, feedback_weight, plan)[0]
 
 
 def _flat64(x: Any, name: str) -> np.ndarray:

@@ -59,8 +59,10 @@ class SparseLinear(nn.Module):
     mask : tensor, ndarray or scipy sparse matrix of shape (out_features, in_features), optional
         Connectivity: ``mask[i, j]`` connects input ``j`` to output ``i``.  A
         torch bool or 0/1 tensor (dense or sparse), a numpy bool or 0/1 array,
-        or a scipy sparse matrix (its nonzero pattern).  ``None``: all True
-        (a dense layer).  Stored as the bool buffer ``mask``.
+        or a scipy sparse matrix of bools or 0/1 values (a weighted matrix is
+        refused like a weighted array: pass ``A.astype(bool)`` for its
+        pattern).  ``None``: all True (a dense layer).  Stored as the bool
+        buffer ``mask``; change it with :meth:`set_mask`.
     bias : bool
         Learn an additive bias.
     backend : {"auto", "dense", "csr", "numba"}
@@ -341,7 +343,8 @@ class SparseLinear(nn.Module):
                 self.weight_values = nn.Parameter(old.reshape(-1)[self._structure().flat])
             self.apply_mask()
         if not self.dense_feedback:
-            self._draw_feedback(getattr(self, "_fb_seed", None) or self._feedback_seed())  # B on the new mask, same seed
+            seed = getattr(self, "_fb_seed", None)  # None only for a layer pickled before B kept its seed
+            self._draw_feedback(self._feedback_seed() if seed is None else seed)  # B on the new mask, same seed
         return self
 
     @torch.no_grad()
@@ -356,11 +359,15 @@ class SparseLinear(nn.Module):
     # ------------------------------------------------------------- structure
 
     def _cached(self, name: str, key: tuple, build: Any) -> Any:
+        # the entry holds the mask object it was built for and is valid only for that very
+        # object: a mask replaced by assignment (layer.mask = ...) may reuse a freed one's
+        # address, so pointer and version alone could match a stale entry
+        mask = self.mask
         hit = self._cache.get(name)
-        if hit is not None and hit[0] == key:
-            return hit[1]
+        if hit is not None and hit[0] is mask and hit[1] == key:
+            return hit[2]
         value = build()
-        self._cache[name] = (key, value)
+        self._cache[name] = (mask, key, value)
         return value
 
     def _mask_key(self) -> tuple:
@@ -389,17 +396,15 @@ class SparseLinear(nn.Module):
         # a third of a small layer's step; anything it depends on is in the key
         p = self._param()
         key = (self._mask_key(), self.feedback, self.backend, self.dense_feedback, p.device, p.dtype, p.dim())
-        hit = self._cache.get("plan")
-        if hit is not None and hit[0] == key:
-            return hit[1]
+        return self._cached("plan", key, lambda: self._build_plan(p))
+
+    def _build_plan(self, p: torch.Tensor) -> LinearPlan:
         kernel = self.resolved_backend()
         K.check_kernel(kernel, p.device, p.dtype)
         full = self.nnz == self.mask.numel()
         structure = self._structure() if kernel != "dense" or self.sparse_storage else None
         mask = None if full else self.mask
-        plan = LinearPlan(self.feedback, kernel, None if full else self.nnz, mask, structure, self.dense_feedback)
-        self._cache["plan"] = (key, plan)
-        return plan
+        return LinearPlan(self.feedback, kernel, None if full else self.nnz, mask, structure, self.dense_feedback)
 
     # --------------------------------------------------------------- forward
 

@@ -395,7 +395,7 @@ def train(
                 f"nothing to train: {ckpt_path} already holds all {epochs} epochs; pass a larger epochs to continue",
                 UserWarning, stacklevel=2,
             )  # fmt: skip
-        if state["config"].get("metadata", {}) != metadata:
+        if "metadata" in state["config"] and state["config"]["metadata"] != metadata:  # older checkpoints have none
             raise ValueError(
                 f"cannot resume: the checkpoint was written with metadata={state['config'].get('metadata', {})!r}, "
                 f"this run has metadata={metadata!r}"
@@ -477,10 +477,13 @@ def _run_epochs(
                 idx = perm[b * batch_size : (b + 1) * batch_size]
                 xb, yb = ds.X_train[idx], ds.y_train[idx]
                 loss, logits = learner.step(xb, yb)
-                pending.append((b, loss.detach(), learner.local_loss_tensors()))
-                if len(pending) >= check_every or b == n_batches - 1:
-                    _check_losses(pending, rule, epoch, learner, ckpt_path)  # one host sync
-                    pending.clear()
+                if check_every == 1:  # CPU: plain floats, no stacking (0.4 us against ~10)
+                    _check_losses([(b, float(loss), learner.local_losses())], rule, epoch, learner, ckpt_path)
+                else:
+                    pending.append((b, loss.detach(), learner.local_loss_tensors()))
+                    if len(pending) >= check_every or b == n_batches - 1:
+                        _check_losses(pending, rule, epoch, learner, ckpt_path)  # one host sync
+                        pending.clear()
                 loss_sum += loss.to(torch.float64) * yb.shape[0]
                 correct += (logits.argmax(1) == yb).sum()
                 bar.update(1)
@@ -519,10 +522,13 @@ def _run_epochs(
 
 def _check_losses(pending: list, rule: Rule, epoch: int, learner: Learner, ckpt_path: Path | None) -> None:
     """Raise :class:`TrainingDiverged` at the first of the ``(batch, loss, local
-    losses)`` entries whose loss is not finite or above :data:`DIVERGENCE_LOSS`,
-    or whose local loss is not finite."""
-    flat = [t.reshape(()).to(torch.float64) for _, loss, local in pending for t in (loss, *local)]
-    values = torch.stack(flat).cpu().tolist()
+    losses)`` entries (0-d tensors, read back in one sync, or floats) whose loss is
+    not finite or above :data:`DIVERGENCE_LOSS`, or whose local loss is not finite."""
+    flat = [t for _, loss, local in pending for t in (loss, *local)]
+    if all(isinstance(t, float) for t in flat):
+        values = flat
+    else:
+        values = torch.stack([torch.as_tensor(t).reshape(()).to(torch.float64) for t in flat]).cpu().tolist()
     i = 0
     for b, _, local in pending:
         lv, locs = values[i], values[i + 1 : i + 1 + len(local)]

@@ -79,7 +79,7 @@ _FLAGS = {"lr": "--lr", "optimizer": "--optimizer", "rule": "--rule", "weight_de
 
 def _as_flags(message: str, flags: dict[str, str] = _FLAGS) -> str:
     """``lr must be ..., got lr=-1`` -> ``--lr must be ..., got --lr=-1``."""
-    return re.sub(r"(?<![\w-])(" + "|".join(flags) + r")(?= must|=)", lambda m: flags[m.group(1)], message)
+    return re.sub(r"(?<![\w-])(" + "|".join(flags) + r")(?= must| does not|=)", lambda m: flags[m.group(1)], message)
 
 
 def _table(history: list[dict]) -> str:

@@ -145,3 +145,16 @@ def test_cli_errors_name_the_flags_the_user_typed(args, message, capsys):
     assert main([*BASE, *args]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "lr=" not in err.replace("--lr=", "")
+
+
+def test_cli_resumes_a_checkpoint_written_before_metadata_was_stored(tmp_path, capsys):
+    from nets._checkpoint import load_checkpoint, save_checkpoint
+
+    out = tmp_path / "run"
+    assert main([*BASE, "--epochs", "1", "--out", str(out)]) == 0
+    state = load_checkpoint(out / "checkpoint.pt", "cpu")
+    del state["config"]["metadata"]  # what an older version wrote
+    save_checkpoint(out / "checkpoint.pt", state)
+    capsys.readouterr()
+    assert main([*BASE, "--epochs", "2", "--out", str(out), "--resume"]) == 0
+    assert json.loads((out / "results.json").read_text())["epochs"] == 2

@@ -124,9 +124,9 @@ def test_plain_calls_skip_torchs_per_call_signature_binding(monkeypatch):
     # apply (~50 us a layer); ours goes straight to the C++ apply outside torch.func
     import inspect
 
-    from nets import feedback
+    from nets import _utils
 
-    assert feedback._DIRECT is not None  # the private names exist in the supported torch range
+    assert _utils._DIRECT is not None  # the private names exist in the supported torch range
     layer = SparseLinear(9, 7, _mask(), backend="dense", feedback="fa", seed=0)
     x = torch.randn(4, 9, requires_grad=True)
 
@@ -136,3 +136,33 @@ def test_plain_calls_skip_torchs_per_call_signature_binding(monkeypatch):
     monkeypatch.setattr(inspect, "signature", boom)
     layer(x).sum().backward()
     assert x.grad is not None and layer.weight.grad is not None
+
+
+@pytest.mark.parametrize("backend", ["dense", "numba"])
+def test_torch_compile_matches_eager(backend):
+    torch._dynamo.reset()
+    layer = SparseLinear(9, 7, _mask(), backend=backend, feedback="fa", seed=0)
+    compiled = torch.compile(layer, backend="eager")
+    x = torch.randn(4, 9, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        y = compiled(x)
+    y.pow(2).sum().backward()
+    gx, gw = x.grad.clone(), layer._param().grad.clone()
+    x.grad = None
+    layer.zero_grad()
+    ye = layer(x)
+    ye.pow(2).sum().backward()
+    assert torch.allclose(y, ye) and torch.allclose(gx, x.grad) and torch.allclose(gw, layer._param().grad)
+
+
+def test_dfa_output_skips_the_signature_binding_too(monkeypatch):
+    import inspect
+
+    from nets.dfa import DFAFeedback, dfa_forward
+
+    layers = [SparseLinear(9, 7, _mask(), seed=0), SparseLinear(7, 3, seed=1)]
+    fb = DFAFeedback([7], 3, seed=0)
+    monkeypatch.setattr(inspect, "signature", lambda *a, **k: (_ for _ in ()).throw(AssertionError("bound")))
+    dfa_forward(layers, torch.relu, fb, torch.randn(4, 9)).sum().backward()
+    assert layers[0].weight.grad is not None

@@ -371,3 +371,27 @@ def test_a_layer_too_large_for_a_dense_mask_is_refused_before_allocating(monkeyp
     with pytest.raises(ValueError, match="narrower layers"):
         SparseLinear(10, 11)
     assert SparseLinear(10, 10).nnz == 100
+
+
+def test_seed_zero_feedback_survives_set_mask():
+    m = torch.tensor([[1, 0, 1], [0, 1, 1]], dtype=torch.bool)
+    layer = SparseLinear(3, 2, m, feedback="fa", seed=3)
+    layer.set_feedback("fa", seed=0)
+    b0 = layer.feedback_weight.clone()
+    layer.set_mask(m)  # same mask: B drawn from seed 0 again, unchanged
+    assert torch.equal(layer.feedback_weight, b0)
+
+
+def test_a_mask_replaced_by_assignment_is_never_served_a_stale_plan(monkeypatch):
+    # a freed mask's address can be reused by the next one, so (device, version, pointer) can
+    # repeat across different masks; force that collision: the caches must key on the object
+    n = 16
+    layer = SparseLinear(n, n, backend="dense", feedback="fa", seed=1)
+    monkeypatch.setattr(SparseLinear, "_mask_key", lambda self: ("same", 0, 0))
+    x = torch.randn(4, n)
+    layer(x)  # caches a plan for the full mask (nnz None)
+    layer.mask = torch.eye(n, dtype=torch.bool)
+    assert layer.nnz == n and layer._plan().nnz == n
+    layer.apply_mask()
+    layer(x).sum().backward()
+    assert (layer.weight.grad[~layer.mask] == 0).all()
