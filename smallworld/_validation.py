@@ -32,7 +32,7 @@ import numbers
 import os
 import sys
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Union
 
 import numpy as np
@@ -400,3 +400,26 @@ def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
         frame = frame.f_back
         level += 1
     warnings.warn(message, category, stacklevel=level)
+
+
+def round_up(x: float, works: Callable[[float], bool], digits: int = 3) -> float:
+    """The smallest number with ``digits`` significant digits that is ``>= x`` and ``works``.
+
+    For suggestions in messages: a bound such as ``0.5 / cells`` printed
+    rounded to nearest can fall just below the bound and fail the same way
+    (``0.0238 * 21`` rounds to 0 connections), so round up and check.
+
+    Examples
+    --------
+    >>> round_up(0.5 / 21, lambda d: round(d * 21) >= 1)
+    0.0239
+    >>> round_up(0.5, lambda d: round(d) >= 1)  # round(0.5) == 0: one step more
+    0.501
+    """
+    exp = math.floor(math.log10(x)) - (digits - 1)
+    k = math.ceil(x / 10.0**exp)
+    while True:
+        d = float(f"{k}e{exp}")
+        if d >= x and works(d):
+            return d
+        k += 1

@@ -11,8 +11,6 @@ column count).  Edges always point from the input layer to the output layer.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -27,6 +25,7 @@ from smallworld._validation import (
     check_memory,
     check_random_state,
     check_real,
+    round_up,
 )
 from smallworld.generators._pl_kernels import apportion, fill_rows
 
@@ -137,7 +136,7 @@ def bipartite(
     total = round(density * n_in * n_out)
     if total == 0:
         cells = n_in * n_out
-        least = _round_up(0.5 / cells, lambda d: round(d * cells) >= 1)
+        least = round_up(0.5 / cells, lambda d: round(d * cells) >= 1)
         raise ValueError(
             f"density={density} gives round(density * n_in * n_out) = 0 connections for "
             f"n_in={n_in}, n_out={n_out}; use a density of at least {least!r}"
@@ -162,29 +161,6 @@ def bipartite(
         mask = sp.csr_array((np.ones(indices.shape[0], dtype=bool), indices, indptr), shape=(n_out, n_in))
     mask.has_sorted_indices = True
     return mask
-
-
-def _round_up(x: float, works: Callable[[float], bool], digits: int = 3) -> float:
-    """The smallest number with ``digits`` significant digits that is ``>= x`` and ``works``.
-
-    For suggestions in messages: a bound such as ``0.5 / cells`` printed
-    rounded to nearest can fall just below the bound and fail the same way
-    (``0.0238 * 21`` rounds to 0 connections), so round up and check.
-
-    Examples
-    --------
-    >>> _round_up(0.5 / 21, lambda d: round(d * 21) >= 1)
-    0.0239
-    >>> _round_up(0.5, lambda d: round(d) >= 1)  # round(0.5) == 0: one step more
-    0.501
-    """
-    exp = math.floor(math.log10(x)) - (digits - 1)
-    k = math.ceil(x / 10.0**exp)
-    while True:
-        d = float(f"{k}e{exp}")
-        if d >= x and works(d):
-            return d
-        k += 1
 
 
 def _uniform_cells(population: int, k: int, rng: np.random.Generator) -> np.ndarray:

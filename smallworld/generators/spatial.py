@@ -18,6 +18,7 @@ from smallworld._validation import (
     check_probability,
     check_random_state,
     check_real,
+    round_up,
 )
 from smallworld.generators._sampling import pair_from_index, sample_distinct
 
@@ -44,13 +45,27 @@ def _target_edges(n: int, density: Any, mean_degree: Any) -> int:
         density = check_real(density, "density")
         if not 0.0 < density <= 1.0:
             raise ValueError(f"density must be a real number in (0, 1], got density={density}")
-        return int(math.floor(density * N + 0.5))
+        m = int(math.floor(density * N + 0.5))
+        if m == 0:  # a positive density must not silently give an empty graph
+            least = round_up(0.5 / N, lambda d: math.floor(d * N + 0.5) >= 1)
+            raise ValueError(
+                f"density={density} gives round({density} * {N} node pairs) = 0 edges for n={n}; "
+                f"use density >= {least:g}"
+            )
+        return m
     mean_degree = check_real(mean_degree, "mean_degree")
     if not 0.0 < mean_degree <= n - 1:
         raise ValueError(
             f"mean_degree must be a real number with 0 < mean_degree <= n - 1, got mean_degree={mean_degree}, n={n}"
         )
-    return int(math.floor(mean_degree * n / 2.0 + 0.5))
+    m = int(math.floor(mean_degree * n / 2.0 + 0.5))
+    if m == 0:
+        least = round_up(1.0 / n, lambda k: math.floor(k * n / 2.0 + 0.5) >= 1)
+        raise ValueError(
+            f"mean_degree={mean_degree} gives round({mean_degree} * {n} / 2) = 0 edges for n={n}; "
+            f"use mean_degree >= {least:g}"
+        )
+    return m
 
 
 def _distances(pos: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -215,7 +230,8 @@ def spatial(
         If a parameter has a wrong type.
     ValueError
         If a value is out of range, both or neither of density and mean_degree
-        are given, or the graph would need too much memory.
+        are given, the target rounds to no edge at all (the message gives the
+        smallest value that yields one), or the graph would need too much memory.
 
     Notes
     -----

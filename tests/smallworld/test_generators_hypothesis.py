@@ -267,6 +267,10 @@ def test_spatial_valid_parameters(n, dim, frac, lam, use_density, seed):
         kw, m = {"density": frac}, math.floor(frac * N + 0.5)
     else:
         kw, m = {"mean_degree": frac * (n - 1)}, math.floor(frac * (n - 1) * n / 2 + 0.5)
+    if m == 0:  # a positive density or degree that rounds to no edge is refused, not an empty graph
+        with pytest.raises(ValueError, match="= 0 edges"):
+            gen.spatial(n, dim=dim, length_scale=lam, seed=seed, **kw)
+        return
     with watchdog():
         A, pos = gen.spatial(n, dim=dim, length_scale=lam, seed=seed, return_positions=True, **kw)
     assert_canonical(A)

@@ -174,3 +174,12 @@ def test_cgroup_page_cache_counts_as_room(monkeypatch, tmp_path):
     assert val.available_memory() == min(host, int(12.5 * 2**30))
     monkeypatch.setattr(val, "_read_stat", lambda path, key: None)
     assert val.available_memory() == min(host, int(0.5 * 2**30))
+
+
+def test_spatial_refuses_a_density_that_rounds_to_no_edges_and_suggests_one_that_works():
+    with pytest.raises(ValueError, match=r"density=0.001 gives round\(0.001 \* 45 node pairs\) = 0 edges for n=10; use density >= 0.0112"):
+        sw.spatial(10, density=0.001, seed=0)
+    assert sw.spatial(10, density=0.0112, seed=0).nnz == 2  # the suggestion itself works: one edge
+    with pytest.raises(ValueError, match=r"mean_degree=0.05 gives .* = 0 edges for n=10; use mean_degree >= 0.1"):
+        sw.spatial(10, mean_degree=0.05, seed=0)
+    assert sw.spatial(10, mean_degree=0.1, seed=0).nnz == 2
