@@ -118,3 +118,72 @@ def test_import_smallworld_does_not_import_torch():
     code = "import sys, smallworld, smallworld.cli; smallworld.cli.build_parser(); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_demo_report_command_reproduces_the_run(demo):
+    _, _, out, _ = demo
+    assert "Command: `smallworld demo --quick --seed 1 --epochs 2`" in (out / "report.md").read_text()
+
+
+def test_demo_refuses_absurd_seed_counts_before_any_work(tmp_path, capsys):
+    assert main(["demo", "--quick", "--out", str(tmp_path / "r"), "--seeds", "1000000000000"]) == 2
+    assert "--seeds must be an integer >= 1 and <= 100" in capsys.readouterr().err
+
+
+def _staged_report(tmp_path, out, **kw):
+    from smallworld.cli._demo_files import report_folder, write_text
+
+    with report_folder(out, **kw) as stage:
+        write_text(stage / "report.md", "hello\n")
+        return stage
+
+
+def test_report_folder_in_an_existing_empty_folder_and_the_current_one(tmp_path, monkeypatch):
+    # an existing folder (a mount point, ".") is staged inside, so the final moves stay on its filesystem
+    out = tmp_path / "existing"
+    out.mkdir()
+    stage = _staged_report(tmp_path, out)
+    assert stage.parent == out and not stage.exists()
+    assert sorted(p.name for p in out.iterdir()) == ["report.md"]
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    _staged_report(tmp_path, ".")  # '--out .' in an empty folder used to refuse itself at the end
+    assert sorted(p.name for p in here.iterdir()) == ["report.md"]
+
+
+def test_report_folder_refuses_an_unwritable_destination_up_front(tmp_path):
+    from smallworld.cli import CLIError
+    from smallworld.cli._demo_files import report_folder
+
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with pytest.raises(CLIError, match=r"--out '.*afile/sub' cannot be written"):
+        with report_folder(afile / "sub"):
+            raise AssertionError("no work may start")
+
+
+def test_sigterm_is_unwound_like_ctrl_c_and_leaves_nothing(tmp_path):
+    # `timeout` and job schedulers send SIGTERM: exit 143, no staging folder left behind
+    import os
+    import signal
+    import time
+
+    code = (
+        "import sys, time; from smallworld.cli import main, _demo_files as f\n"
+        "from smallworld.cli import _demo\n"
+        "def slow(args):\n"
+        "    with f.report_folder(args.out) as stage:\n"
+        "        (stage / 'part.txt').write_text('half')\n"
+        "        print('staged', flush=True); time.sleep(30)\n"
+        "_demo.run = slow\n"
+        "sys.exit(main(['demo', '--out', sys.argv[1]]))\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "rep")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=os.getcwd())  # fmt: skip
+    assert proc.stdout.readline().strip() == "staged"
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143 and "terminated" in err
+    assert list(tmp_path.iterdir()) == []

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["main", "build_parser", "CLIError"]
 
@@ -75,13 +77,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "_run", None) is None:
         parser.print_help()
         return 0
+    previous = _terminate_as_interrupt()
     try:
         return int(args._run(args) or 0)
-    except KeyboardInterrupt:
-        print(f"smallworld {args.command}: interrupted", file=sys.stderr)
-        return 130
-    except (CLIError, ValueError, TypeError, FileNotFoundError, FileExistsError, IsADirectoryError,
-            NotADirectoryError, PermissionError, MemoryError) as exc:
+    except KeyboardInterrupt as exc:
+        print(f"smallworld {args.command}: {'terminated' if isinstance(exc, _Terminated) else 'interrupted'}",
+              file=sys.stderr)
+        return 143 if isinstance(exc, _Terminated) else 130
+    except (CLIError, ValueError, TypeError, OSError, MemoryError) as exc:  # OSError: read-only fs, disk full...
         msg = str(exc) or type(exc).__name__
         if isinstance(exc, MemoryError):  # last resort: sizes are checked before allocating where known
             detail = f" ({' '.join(str(exc).split())})" if str(exc).strip() else ""
@@ -92,6 +95,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             msg = f"{msg}: {exc.filename}"
         print(f"smallworld {args.command}: error: {msg}", file=sys.stderr)
         return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (``timeout``, job schedulers), unwound like Ctrl-C so staged output is removed."""
+
+
+def _terminate_as_interrupt() -> Any:
+    """Make SIGTERM raise :class:`_Terminated` in the main thread; returns the old handler (None if not set)."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise _Terminated()
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except (ValueError, OSError):  # not the main thread, or no SIGTERM on this platform
+        return None
 
 
 if __name__ == "__main__":  # pragma: no cover

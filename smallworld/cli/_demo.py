@@ -61,6 +61,8 @@ class DemoConfig:
 
 
 DEFAULT = DemoConfig(epochs=20, seeds=3)
+#: Most training seeds per wiring x rule (each adds a full set of training runs).
+MAX_SEEDS = 100
 QUICK = DemoConfig(epochs=4, seeds=1, ws_points=7, ws_seeds=2, niter=2, nrand=2, n_bootstrap=20)
 
 
@@ -75,12 +77,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite an earlier report in --out")
 
 
+def _command(args: argparse.Namespace, seed: int) -> str:
+    """The command line that reproduces this report (every flag that changes it)."""
+    parts = ["smallworld demo"] + (["--quick"] if args.quick else []) + [f"--seed {seed}"]
+    if args.seeds is not None:
+        parts.append(f"--seeds {args.seeds}")
+    if args.epochs is not None:
+        parts.append(f"--epochs {args.epochs}")
+    if args.device != "cpu":
+        parts.append(f"--device {args.device}")
+    return " ".join(parts)
+
+
 def _config(args: argparse.Namespace) -> DemoConfig:
     from smallworld._validation import check_int
 
     cfg = QUICK if args.quick else DEFAULT
-    if args.seeds is not None:
-        cfg = replace(cfg, seeds=check_int(args.seeds, "--seeds", min_val=1))
+    if args.seeds is not None:  # capped: a seed list is built before any work
+        cfg = replace(cfg, seeds=check_int(args.seeds, "--seeds", min_val=1, max_val=MAX_SEEDS))
     if args.epochs is not None:
         cfg = replace(cfg, epochs=check_int(args.epochs, "--epochs", min_val=1))
     return cfg
@@ -118,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     from smallworld.cli._demo_files import report_folder, write_json, write_text
     from smallworld.cli._demo_figures import write_figures
     from smallworld.cli._demo_report import report_markdown, results_table, score_table, summary
-    from smallworld.cli._demo_score import score_model
+    from smallworld.cli._demo_score import omega_niter, score_model
     from smallworld.cli._demo_train import aggregate, train_all
 
     t0 = time.perf_counter()
@@ -164,11 +178,11 @@ def run(args: argparse.Namespace) -> int:
         notes.append("C = mean local clustering of the undirected neuron graph (nodes of degree < 2 count as 0); "
                      "L = mean shortest path on its largest component; σ = (C/C_rand)/(L/L_rand) with C the mean "
                      f"local clustering and degree-preserving random references ({cfg.nrand} graphs, {cfg.niter} "
-                     "swaps per edge); ω = L_rand/L − C/C_latt (Telesford et al. 2011).")
+                     f"swaps per edge); ω = L_rand/L − C/C_latt (Telesford et al. 2011), lattice references with "
+                     f"{omega_niter(cfg.niter)} swaps per edge.")
         setup = (f"Data: scikit-learn digits (8×8, 10 classes), stratified 75/25 split (seed {seed}). "
                  f"Budget: {wirings[0].weights:,} weights (the dense MLP's). {cfg.epochs} epochs, Adam lr {cfg.lr}, "
-                 f"batch {cfg.batch_size}, seeds {seeds}, device {device}. Command: `smallworld demo"
-                 f"{' --quick' if args.quick else ''} --seed {seed}`.")
+                 f"batch {cfg.batch_size}, seeds {seeds}, device {device}. Command: `{_command(args, seed)}`.")
         md = report_markdown(title="smallworld demo: brain-like wiring and learning on digits", setup=setup,
                              table=table, scores_md=score_table(scores, labels, {w.name: w.source.get("hidden_graph", {}).get("C") for w in wirings}), summary_text=text,
                              figures=figures, notes=notes)

@@ -1,8 +1,9 @@
 """Report folders for ``smallworld demo`` and ``smallworld reproduce``: staged, atomic, never overwritten silently.
 
-A report is written into a hidden staging folder next to its destination and
-moved into place only when every file is complete, so an interrupted run
-leaves no half-written report behind.  An existing, non-empty destination is
+A report is written into a hidden staging folder -- beside a new destination,
+inside an existing one (so the moves never cross filesystems, e.g. onto a mount
+point) -- and moved into place only when every file is complete, so an
+interrupted (Ctrl-C or SIGTERM) run leaves no half-written report behind.  An existing, non-empty destination is
 refused unless ``force`` is given; then each file replaces its old version
 atomically (``os.replace``).
 """
@@ -25,10 +26,10 @@ from smallworld.cli import CLIError
 __all__ = ["report_folder", "write_text", "write_json", "json_ready"]
 
 
-def _check_destination(out: Path, force: bool) -> None:
+def _check_destination(out: Path, force: bool, ignore: Path | None = None) -> None:
     if out.exists() and not out.is_dir():
         raise CLIError(f"--out {str(out)!r} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not force:
+    if out.is_dir() and any(p != ignore for p in out.iterdir()) and not force:
         raise CLIError(f"--out {str(out)!r} already holds an earlier report; pass --force to overwrite it, "
                        "or choose another --out")
 
@@ -43,18 +44,27 @@ def report_folder(out: str | os.PathLike, *, force: bool = False) -> Iterator[Pa
         If ``out`` is a file, or a non-empty folder and ``force`` is false (checked
         before any work and again before the files are moved into place).
     """
-    out = Path(out)
+    out = Path(os.path.abspath(out))  # "." and "" name the current folder, whose parent may be elsewhere
     _check_destination(out, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    # An existing folder (possibly a mount point, or "."): stage inside it, so the final moves
+    # stay on its filesystem; a new one: stage beside it and rename the whole folder into place.
+    inside = out.is_dir()
+    try:
+        if not inside:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out if inside else out.parent))
+    except OSError as exc:  # checked before any work: an unwritable --out is found now, not after the run
+        reason = exc.strerror or str(exc)
+        raise CLIError(f"--out {str(out)!r} cannot be written: {reason}"
+                       + (f" ({exc.filename})" if exc.filename and str(exc.filename) != str(out) else "")) from None
     try:
         yield staging
-        _check_destination(out, force)
+        _check_destination(out, force, ignore=staging)
         if not out.exists():
             os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes 0700
             os.replace(staging, out)  # the whole report appears at once
             return
-        for src in sorted(staging.rglob("*")):
+        for src in sorted(staging.rglob("*")):  # same filesystem: each file replaces its old version atomically
             dst = out / src.relative_to(staging)
             if src.is_dir():
                 dst.mkdir(exist_ok=True)

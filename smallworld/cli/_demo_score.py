@@ -11,6 +11,16 @@ from smallworld._validation import check_random_state
 __all__ = ["score_model"]
 
 
+#: Fewest swaps per edge of omega's lattice references: with 1 (the quick run's half of 2) the
+#: lattice keeps C_latt 0.40 for the DAG against 0.66 converged, and omega reads 0.05 instead of 0.42.
+OMEGA_MIN_NITER = 5
+
+
+def omega_niter(niter: int) -> int:
+    """Swaps per edge of omega's lattice references for a run with ``niter`` (sigma's)."""
+    return max(OMEGA_MIN_NITER, niter // 2)
+
+
 def score_model(
     model: Any, *, niter: int, nrand: int, n_bootstrap: int, seed: int
 ) -> tuple[dict[str, Any], Any, np.ndarray]:
@@ -49,7 +59,7 @@ def score_model(
     rng = check_random_state(seed)
     s_sigma, s_omega, s_fit = (int(x) for x in rng.integers(0, 2**63 - 1, size=3))
     sig = sigma(g, niter=niter, nrand=nrand, seed=s_sigma, clustering="average", disconnected="lcc")
-    om = omega(g, niter=max(1, niter // 2), nrand=nrand, seed=s_omega, disconnected="lcc")
+    om = omega(g, niter=omega_niter(niter), nrand=nrand, seed=s_omega, disconnected="lcc")
     deg = np.asarray(g.sum(axis=1)).ravel().astype(np.int64)
     fit = None
     fit_error = None
