@@ -187,3 +187,13 @@ def test_sigterm_is_unwound_like_ctrl_c_and_leaves_nothing(tmp_path):
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 143 and "terminated" in err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv", [["demo", "--seeds", "1.5"], ["demo", "--epochs", "nan"], ["score", "--bogus"],
+                                  ["nosuch"]])
+def test_argument_errors_are_one_line_with_status_2(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and ": error: " in err[0], err

@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Brain-like sparse neural networks: generate, wire, train and score small-world graphs.",
     )
     parser.add_argument("--version", action="version", version=f"smallworld {__version__}")
+    parser.error = _one_line_error(parser)  # type: ignore[method-assign]
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         mod = _load(name)
@@ -65,9 +66,19 @@ def build_parser() -> argparse.ArgumentParser:
             description=getattr(mod, "DESCRIPTION", mod.HELP),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        # argument errors as one line on stderr with exit status 2, not argparse's usage dump
+        # (a subcommand's add_arguments may refine this, as generate does)
+        p.error = _one_line_error(p)  # type: ignore[method-assign]
         mod.add_arguments(p)
         p.set_defaults(_run=mod.run)
     return parser
+
+
+def _one_line_error(parser: argparse.ArgumentParser) -> Any:
+    def error(message: str) -> Any:
+        parser.exit(2, f"{parser.prog}: error: {message}\n")
+
+    return error
 
 
 def main(argv: Sequence[str] | None = None) -> int:

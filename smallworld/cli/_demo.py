@@ -181,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
                      f"swaps per edge); ω = L_rand/L − C/C_latt (Telesford et al. 2011), lattice references with "
                      f"{omega_niter(cfg.niter)} swaps per edge.")
         setup = (f"Data: scikit-learn digits (8×8, 10 classes), stratified 75/25 split (seed {seed}). "
-                 f"Budget: {wirings[0].weights:,} weights (the dense MLP's). {cfg.epochs} epochs, Adam lr {cfg.lr}, "
+                 f"Budget: {wirings[0].weights:,} weights (the dense MLP's). {cfg.epochs} epoch{'' if cfg.epochs == 1 else 's'}, Adam lr {cfg.lr}, "
                  f"batch {cfg.batch_size}, seeds {seeds}, device {device}. Command: `{_command(args, seed)}`.")
         md = report_markdown(title="smallworld demo: brain-like wiring and learning on digits", setup=setup,
                              table=table, scores_md=score_table(scores, labels, {w.name: w.source.get("hidden_graph", {}).get("C") for w in wirings}), summary_text=text,

@@ -38,8 +38,6 @@ def _hidden(text: str) -> list[int]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    # argument errors as one line on stderr with exit status 2 (no usage dump)
-    parser.error = lambda message: parser.exit(2, f"{parser.prog}: error: {message}\n")  # type: ignore[method-assign]
     parser.add_argument("--wiring", default="ws", metavar="GRAPH", help=f"mask family: {', '.join(WIRINGS)} (default ws)")
     parser.add_argument(
         "--density", type=float, default=None,
