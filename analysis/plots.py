@@ -291,7 +291,7 @@ def plot_masks(
             more = f" (+{len(ms) - ncols} more)" if c == ncols - 1 and len(ms) > ncols else ""
             names = (panel_titles or {}).get(label)
             name = names[c] if names is not None and c < len(names) else f"layer {c + 1}"
-            ax.set_title(f"{label} · {name}{more}\n{m.shape[0]}×{m.shape[1]}, density {m.mean():.1%}", fontsize=8)
+            ax.set_title(f"{label} · {name}{more}\n{m.shape[0]}×{m.shape[1]}, {m.mean():.1%} of the cells", fontsize=8)
             ax.set_xlabel("input unit", fontsize=8)
             ax.set_ylabel("output unit", fontsize=8)
             ax.tick_params(labelsize=7)

@@ -197,3 +197,13 @@ def test_argument_errors_are_one_line_with_status_2(argv, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and ": error: " in err[0], err
+
+
+def test_a_failed_report_into_a_nested_path_leaves_no_empty_folders(tmp_path):
+    from smallworld.cli._demo_files import report_folder
+
+    with pytest.raises(KeyboardInterrupt):
+        with report_folder(tmp_path / "x" / "y" / "z") as stage:
+            (stage / "half.txt").write_text("half")
+            raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []

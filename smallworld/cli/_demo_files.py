@@ -49,6 +49,7 @@ def report_folder(out: str | os.PathLike, *, force: bool = False) -> Iterator[Pa
     # An existing folder (possibly a mount point, or "."): stage inside it, so the final moves
     # stay on its filesystem; a new one: stage beside it and rename the whole folder into place.
     inside = out.is_dir()
+    created = [d for d in (out.parent, *out.parent.parents) if not d.exists()]  # removed again on failure
     try:
         if not inside:
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -57,12 +58,14 @@ def report_folder(out: str | os.PathLike, *, force: bool = False) -> Iterator[Pa
         reason = exc.strerror or str(exc)
         raise CLIError(f"--out {str(out)!r} cannot be written: {reason}"
                        + (f" ({exc.filename})" if exc.filename and str(exc.filename) != str(out) else "")) from None
+    done = False
     try:
         yield staging
         _check_destination(out, force, ignore=staging)
         if not out.exists():
             os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes 0700
             os.replace(staging, out)  # the whole report appears at once
+            done = True
             return
         for src in sorted(staging.rglob("*")):  # same filesystem: each file replaces its old version atomically
             dst = out / src.relative_to(staging)
@@ -70,8 +73,15 @@ def report_folder(out: str | os.PathLike, *, force: bool = False) -> Iterator[Pa
                 dst.mkdir(exist_ok=True)
             else:
                 os.replace(src, dst)
+        done = True
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if not done:  # an interrupted or failed run leaves no empty folders it made on the way
+            for d in created:  # deepest first
+                try:
+                    d.rmdir()
+                except OSError:
+                    break
 
 
 def write_text(path: Path, text: str) -> Path:

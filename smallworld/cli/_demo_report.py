@@ -60,12 +60,18 @@ def score_table(scores: Mapping[str, Mapping[str, Any]], labels: Mapping[str, st
             "tail", "GoF p"]
     body = []
     graph_c = graph_c or {}
+    from analysis.powerlaw import MIN_TAIL_DISTINCT
+
     for name, s in scores.items():
         fit = s.get("degree_fit") or {}
+        distinct = fit.get("n_tail_distinct")
+        # a tail of a few distinct degrees (a dense layer's) gets no exponent in the table: no fit is assessable
+        alpha = (f"n/a ({distinct} distinct degrees)" if distinct is not None and distinct < MIN_TAIL_DISTINCT
+                 else _num(fit.get("alpha"), ".2f"))  # fmt: skip
         body.append([labels.get(name, name), _num(graph_c.get(name)), str(s["n"]), f"{s['m']:,}", _num(s["C"]),
                      _num(s["T"]),
                      _num(s["L"], ".2f"), _num(s["sigma"], ".2f"), _num(s["omega"], ".2f"),
-                     _num(fit.get("alpha"), ".2f"), _num(fit.get("xmin"), "g"),
+                     alpha, _num(fit.get("xmin"), "g"),
                      f"{fit['n_tail']}/{fit['n']}" if fit else "—", _num(fit.get("p_value"), ".2f")])
     return markdown_table(head, body, "l" + "r" * 12)
 
