@@ -19,6 +19,7 @@ __all__ = [
     "strip_diagonal",
     "require_nodes",
     "require_undirected",
+    "undirected_index_arrays",
     "require_no_self_loops",
     "check_weight",
     "weights_of",
@@ -93,6 +94,15 @@ def require_undirected(A: sp.csr_array, what: str) -> None:
             f"{what} is defined here for undirected graphs only, got a directed (non-symmetric) graph; "
             "symmetrise it with smallworld.as_graph(g, directed=False)"
         )
+
+
+def undirected_index_arrays(g: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """CSR index arrays of ``g``'s undirected pattern without self-loops, for the
+    unweighted kernels; ValueError for an empty or directed graph."""
+    A = strip_diagonal(adjacency(g))
+    require_nodes(A, 1, what)
+    require_undirected(A, what)
+    return index_arrays(A)
 
 
 def require_no_self_loops(A: sp.csr_array, what: str) -> None:

@@ -21,8 +21,8 @@ from analysis._adjacency import (
     index_arrays,
     is_symmetric,
     require_nodes,
-    require_undirected,
     strip_diagonal,
+    undirected_index_arrays,
     weights_of,
 )
 from analysis._triangles import triangles_per_node
@@ -200,10 +200,7 @@ def transitivity(g: Any) -> float:
     >>> round(transitivity([(0, 1), (1, 2), (2, 0), (2, 3)]), 4)
     0.6
     """
-    A = strip_diagonal(adjacency(g))
-    require_nodes(A, 1, "transitivity")
-    require_undirected(A, "transitivity")
-    indptr, indices = index_arrays(A)
+    indptr, indices = undirected_index_arrays(g, "transitivity")
     return transitivity_arrays(indptr, indices)
 
 

@@ -13,11 +13,10 @@ from typing import Any
 from analysis._adjacency import (
     adjacency,
     check_weight,
-    index_arrays,
     is_symmetric,
     require_nodes,
-    require_undirected,
     strip_diagonal,
+    undirected_index_arrays,
     weights_of,
 )
 from analysis._bfs import local_efficiency_kernel
@@ -113,8 +112,5 @@ def local_efficiency(g: Any) -> float:
     >>> round(local_efficiency([(0, 1), (1, 2), (2, 0), (2, 3)]), 4)
     0.5833
     """
-    A = strip_diagonal(adjacency(g))
-    require_nodes(A, 1, "local_efficiency")
-    require_undirected(A, "local_efficiency")
-    indptr, indices = index_arrays(A)
+    indptr, indices = undirected_index_arrays(g, "local_efficiency")
     return float(local_efficiency_kernel(indptr, indices).mean())
