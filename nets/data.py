@@ -104,13 +104,7 @@ class Dataset:
                 )
             if yt.is_floating_point() or yt.dtype == torch.bool:
                 raise ValueError(f"y_{split} must hold integer class labels, got dtype {yt.dtype}")
-            bad = ~torch.isfinite(Xt)
-            if bool(bad.any()):
-                n_bad = int(bad.any(dim=1).sum())
-                raise ValueError(
-                    f"data set {name!r}: X_{split} contains NaN or infinite values in {n_bad} sample(s) "
-                    f"(first at row {int(bad.any(dim=1).nonzero()[0, 0])}); clean the data before training"
-                )
+            _refuse_nonfinite((~torch.isfinite(Xt)).any(dim=1).cpu().numpy(), split, name)
             yt = yt.to(torch.int64)
             if int(yt.min()) < 0:
                 raise ValueError(f"y_{split} must hold labels >= 0, got min label {int(yt.min())}")
@@ -418,9 +412,13 @@ def _check_raw(Xtr: np.ndarray, Xte: np.ndarray, name: str) -> None:
         if X.shape[0] == 0:
             raise ValueError(f"data set {name!r}: the {split} split is empty")
         if np.issubdtype(X.dtype, np.floating):
-            bad = ~np.isfinite(X.reshape(X.shape[0], -1)).all(axis=1)
-            if bad.any():
-                raise ValueError(
-                    f"data set {name!r}: X_{split} contains NaN or infinite values in {int(bad.sum())} sample(s) "
-                    f"(first at row {int(np.flatnonzero(bad)[0])}); clean the data before training"
-                )
+            _refuse_nonfinite(~np.isfinite(X.reshape(X.shape[0], -1)).all(axis=1), split, name)
+
+
+def _refuse_nonfinite(bad_rows: np.ndarray, split: str, name: str) -> None:
+    """ValueError naming how many samples hold NaN/inf and the first one (``bad_rows``: one bool per sample)."""
+    if bad_rows.any():
+        raise ValueError(
+            f"data set {name!r}: X_{split} contains NaN or infinite values in {int(bad_rows.sum())} sample(s) "
+            f"(first at row {int(np.flatnonzero(bad_rows)[0])}); clean the data before training"
+        )

@@ -481,19 +481,14 @@ def _check_dtype(dtype: Any) -> torch.dtype | None:
 def _coerce_mask(mask: Any, n_out: int, n_in: int, device: torch.device) -> torch.Tensor:
     """Any supported mask -> dense bool tensor (n_out, n_in) on ``device``."""
     want = (n_out, n_in)
+    if (mask is None or sp.issparse(mask)) and n_out * n_in > MAX_MASK_ELEMENTS:  # before the buffer is built
+        raise ValueError(
+            f"a {n_out}x{n_in} layer keeps a dense bool mask of {n_out * n_in} elements, more than "
+            f"nets.layers.MAX_MASK_ELEMENTS={MAX_MASK_ELEMENTS}; use narrower layers (or raise that limit)"
+        )
     if mask is None:
-        if n_out * n_in > MAX_MASK_ELEMENTS:
-            raise ValueError(
-                f"a {n_out}x{n_in} layer keeps a dense bool mask of {n_out * n_in} elements, more than "
-                f"nets.layers.MAX_MASK_ELEMENTS={MAX_MASK_ELEMENTS}; use narrower layers (or raise that limit)"
-            )
         return torch.ones(want, dtype=torch.bool, device=device)
     if sp.issparse(mask):
-        if n_out * n_in > MAX_MASK_ELEMENTS:  # refused before the dense buffer is allocated
-            raise ValueError(
-                f"a {n_out}x{n_in} layer keeps a dense bool mask of {n_out * n_in} elements, more than "
-                f"nets.layers.MAX_MASK_ELEMENTS={MAX_MASK_ELEMENTS}; use narrower layers (or raise that limit)"
-            )
         if tuple(mask.shape) != want:
             raise ValueError(f"mask must have shape (out_features, in_features) = {want}, got {tuple(mask.shape)}")
         if mask.dtype.kind not in "biuf":

@@ -349,14 +349,11 @@ def train(
             if not ckpt_path.is_file():
                 raise FileNotFoundError(f"resume=True but there is no checkpoint to resume from: {ckpt_path}")
             state = load_checkpoint(ckpt_path, dev)
-        elif ckpt_path.exists():
+        elif (found := existing_run_file(out_dir)) is not None:
             raise FileExistsError(
-                f"{ckpt_path} already exists; pass resume=True to continue that run or choose another out folder"
-            )
-        elif (out_dir / RESULTS_NAME).exists():
-            raise FileExistsError(
-                f"{out_dir / RESULTS_NAME} already exists (another run's results); choose another out folder "
-                "or remove it"
+                f"{found} already exists; pass resume=True to continue that run or choose another out folder"
+                if found.name == CHECKPOINT_NAME
+                else f"{found} already exists (another run's results); choose another out folder or remove it"
             )
     if state is not None and seed is None:
         seed = state["config"]["seed"]
@@ -417,6 +414,14 @@ def train(
     if out_dir is not None:
         write_json(out_dir / RESULTS_NAME, result.to_dict())
     return result
+
+
+def existing_run_file(out_dir: Path) -> Path | None:
+    """The checkpoint (first) or results file an earlier run left in ``out_dir``, or None."""
+    for name in (CHECKPOINT_NAME, RESULTS_NAME):
+        if (out_dir / name).exists():
+            return out_dir / name
+    return None
 
 
 def _load_resumed_model(model: nn.Module, saved: dict) -> None:

@@ -121,25 +121,28 @@ def run(args: Any) -> int:
     if args.resume and args.out is None:
         raise ValueError("--resume needs --out DIR, the folder of the run to continue")
     out = Path(args.out) if args.out is not None else None
-    if out is not None and not args.resume:  # before any work: the library's own check names resume=True
-        for name in ("checkpoint.pt", "results.json"):
-            if (out / name).exists():
-                raise FileExistsError(
-                    f"{out / name} already exists: pass --resume to continue that run, or choose another --out"
-                )
     if args.data in ("mnist", "idx"):
         raise ValueError(f"--data {args.data} needs the folder of IDX files itself: --data DIR")
 
     import torch
 
-    from nets._checkpoint import RESULTS_NAME, write_json
+    from nets._checkpoint import CHECKPOINT_NAME, RESULTS_NAME, write_json
     from nets._learner import check_optimizer
     from nets._utils import resolve_device
     from nets.data import load_dataset
     from nets.models import SparseMLP
     from nets.rules import as_rule
-    from nets.train import train
+    from nets.train import existing_run_file, train
     from nets.wiring import layered_masks
+
+    # before any work, in the user's flags (the library's own check says resume=True)
+    found = existing_run_file(out) if out is not None and not args.resume else None
+    if found is not None:
+        raise FileExistsError(
+            f"{found} already exists: pass --resume to continue that run, or choose another --out"
+            if found.name == CHECKPOINT_NAME
+            else f"{found} already exists (another run's results): choose another --out"
+        )
 
     try:  # the library names its arguments (lr=...); the user typed flags (--lr ...)
         rule = as_rule(args.rule)
