@@ -13,6 +13,7 @@ from nets.feedback import (
 from nets.layers import SparseLinear
 from nets.models import SparseMLP, WiredNet
 from nets.wiring import DAGWiring, dag_wiring, layered_masks, relational_masks
+from nets.layered import layered_smallworld
 from nets.data import DATASETS, Dataset, load_dataset, read_idx
 from nets.dfa import DFAFeedback, DFAOutput
 from nets.local import LocalHead, similarity_matrix
@@ -34,6 +35,7 @@ __all__: list[str] = [
     "layered_masks",
     "relational_masks",
     "dag_wiring",
+    "layered_smallworld",
     "DAGWiring",
     "Dataset",
     "DATASETS",

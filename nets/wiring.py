@@ -248,6 +248,11 @@ class DAGWiring:
         mask: ``mask[r, c]`` iff ``sources[l-1][c] -> level_nodes[l][r]``.
     inputs, outputs : numpy.ndarray
         Ids of the input and output neurons.
+    layers : numpy.ndarray or None
+        ``(N,)`` layer index of each neuron for wirings built layer by layer
+        (:func:`nets.layered_smallworld`: 0 for the inputs, ``len(sizes) - 1``
+        for the outputs); ``None`` for a graph oriented by :func:`dag_wiring`.
+        :class:`nets.WiredNet` uses it as the default blocks of local learning.
     """
 
     adjacency: sp.csr_array
@@ -258,6 +263,7 @@ class DAGWiring:
     masks: list
     inputs: np.ndarray
     outputs: np.ndarray
+    layers: np.ndarray | None = None
 
     @property
     def n_neurons(self) -> int:
