@@ -21,7 +21,10 @@ Rules: bp, fa, usf, frsf, dfa, pred, sim, predsim, pred-bio, sim-bio, predsim-bi
 readout-only.  Data: digits, mnist1d, fashion-mnist, or a folder of IDX files.
 """
 
-WIRINGS = ("dense", "er", "ws", "ws_flex", "ba", "hk", "ke", "powerlaw_in", "powerlaw_out")
+WIRINGS = ("dense", "er", "ws", "ws_flex", "ba", "hk", "ke", "powerlaw_in", "powerlaw_out", "ws-skip")
+#: Wirings with a rewiring probability (--p).
+_P_WIRINGS = ("ws", "ws_flex", "ws-skip")
+DEFAULT_SKIP = 2
 DEFAULT_DENSITY = 0.25
 DEFAULT_P = 0.1
 
@@ -38,7 +41,15 @@ def _hidden(text: str) -> list[int]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--wiring", default="ws", metavar="GRAPH", help=f"mask family: {', '.join(WIRINGS)} (default ws)")
+    parser.add_argument(
+        "--wiring", default="ws", metavar="GRAPH",
+        help=f"mask family: {', '.join(WIRINGS)} (default ws); ws-skip is a layered network with skip arcs on a "
+        "ring lattice plus shortcuts (nets.layered_smallworld), whose neuron graph is small-world",
+    )  # fmt: skip
+    parser.add_argument(
+        "--skip", type=int, default=None,
+        help=f"ws-skip only: how many layers back a layer reads (default {DEFAULT_SKIP}; 1 = no skip arcs)",
+    )  # fmt: skip
     parser.add_argument(
         "--density", type=float, default=None,
         help=f"fraction of connections per wired layer (default {DEFAULT_DENSITY}; not for --wiring dense)",
@@ -105,8 +116,16 @@ def run(args: Any) -> int:
     # a setting that would have no effect is refused, not recorded as if it had one
     if args.wiring == "dense" and args.density is not None:
         raise ValueError(f"--density applies to sparse wirings; --wiring dense has every connection (got --density {args.density:g})")
-    if args.p is not None and args.wiring not in ("ws", "ws_flex"):
-        raise ValueError(f"--p is the rewiring probability of --wiring ws or ws_flex, not of {args.wiring} (got --p {args.p:g})")
+    if args.p is not None and args.wiring not in _P_WIRINGS:
+        raise ValueError(
+            f"--p is the rewiring probability of --wiring ws, ws_flex or ws-skip, not of {args.wiring} (got --p {args.p:g})"
+        )
+    skipping = args.wiring == "ws-skip"
+    if args.skip is not None and not skipping:
+        raise ValueError(f"--skip applies to --wiring ws-skip, not to {args.wiring} (got --skip {args.skip})")
+    if skipping and args.sparse_output:
+        raise ValueError("--sparse-output applies to mask wirings; --wiring ws-skip wires every layer, the output layer included")
+    skip = check_int(DEFAULT_SKIP if args.skip is None else args.skip, "--skip", min_val=1)
     density = 1.0 if args.wiring == "dense" else (DEFAULT_DENSITY if args.density is None else args.density)
     p = DEFAULT_P if args.p is None else args.p
     check_real(density, "--density", min_val=0, max_val=1, include_min=False)
@@ -130,7 +149,8 @@ def run(args: Any) -> int:
     from nets._learner import check_optimizer
     from nets._utils import resolve_device
     from nets.data import load_dataset
-    from nets.models import SparseMLP
+    from nets.layered import layered_smallworld
+    from nets.models import SparseMLP, WiredNet
     from nets.rules import as_rule
     from nets.train import existing_run_file, train
     from nets.wiring import layered_masks
@@ -161,21 +181,33 @@ def run(args: Any) -> int:
     sizes = [data.n_features, *args.hidden, data.n_classes]
     # The graph wires the hidden layers; the output layer is dense unless --sparse-output (with a
     # sparse readout each class sees only density x width units, which starves the local rules).
-    if args.sparse_output:
+    if skipping:
+        masks = None
+    elif args.sparse_output:
         masks = layered_masks(sizes, args.wiring, density, p=p, seed=args.seed)
     elif len(sizes) > 2:
         masks = [*layered_masks(sizes[:-1], args.wiring, density, p=p, seed=args.seed), None]
     else:
         masks = [None]
-    model = SparseMLP(sizes, masks=masks, seed=args.seed, device=device)
+    if skipping:
+        try:
+            wiring = layered_smallworld(sizes, density, skip=skip, p=p, seed=args.seed)
+        except ValueError as exc:
+            raise ValueError(_as_flags(str(exc), {"density": "--density"})) from None
+        model = WiredNet(wiring, seed=args.seed, device=device)
+    else:
+        model = SparseMLP(sizes, masks=masks, seed=args.seed, device=device)
     print(
-        f"smallworld train: {'-'.join(map(str, sizes))} MLP, wiring={args.wiring} density={density:g}, "
+        f"smallworld train: {'-'.join(map(str, sizes))} {'layered WiredNet' if skipping else 'MLP'}, "
+        f"wiring={args.wiring} density={density:g}{f' skip={skip}' if skipping else ''}, "
         f"rule={rule.value}, data={data.name} ({len(data.y_train)} train / {len(data.y_test)} test), device={device}",
         flush=True,
     )
     built = {"sizes": sizes, "wiring": args.wiring, "density": density, "sparse_output": args.sparse_output}
-    if args.wiring in ("ws", "ws_flex"):
+    if args.wiring in _P_WIRINGS:
         built["p"] = p
+    if skipping:
+        built["skip"] = skip
     result = train(
         model, rule, data, epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, batch_size=args.batch_size,
         weight_decay=args.weight_decay, device=device, seed=args.seed, out=args.out, resume=args.resume,
