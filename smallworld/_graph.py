@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from smallworld._csr import csr_from_edges
-from smallworld._validation import check_choice, check_graph_size, check_int, warn_user
+from smallworld._validation import MAX_NODES, check_choice, check_graph_size, check_int, warn_user
 
 __all__ = [
     "as_graph",
@@ -45,13 +45,17 @@ def _finalize(A: sp.sparray, directed: bool | None, name: str) -> sp.csr_array:
         and (A.nnz == 0 or A.data.all())
     ):
         return A  # already canonical: no copy on the hot path
-    A = sp.csr_array(A)
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
         raise ValueError(f"{name} must be a square adjacency matrix, got shape {A.shape}")
     if A.dtype.kind == "c":
         raise TypeError(f"{name} must have real weights, got complex dtype {A.dtype}")
     if A.dtype.kind not in "biuf":
         raise TypeError(f"{name} must have boolean or numeric weights, got dtype {A.dtype}")
+    if A.dtype != bool and A.dtype != np.float64:
+        # widen before any conversion: csr_array(coo) sums repeated entries in the input dtype,
+        # and int8 100 + 100 wraps to -56
+        A = A.astype(np.float64)
+    A = sp.csr_array(A)
     if A.dtype == bool:
         A = A.copy()
         A.sum_duplicates()
@@ -201,12 +205,24 @@ def _from_edge_arrays(
     return merge_edges(u, v, w, (n, n), directed, name)
 
 
+def _too_large_id(node: Any, name: str) -> ValueError:
+    return ValueError(
+        f"{name} names node {node}, which is too large: a graph has at most MAX_NODES = 2**31 - 1 = "
+        f"{MAX_NODES} nodes, so node ids must be < {MAX_NODES}"
+    )
+
+
 def _integral_array(a: np.ndarray, name: str) -> np.ndarray:
+    """Node ids as int64, checked *before* the cast (a uint64 2**64-1 or a float 1e30 would wrap)."""
     if a.dtype.kind in "iu":
+        if a.size and a.dtype.kind == "u" and a.max() >= MAX_NODES:
+            raise _too_large_id(int(a.max()), name)
         return a.astype(np.int64)
     if a.dtype.kind == "f":
         if not np.all(np.isfinite(a)) or not np.all(a == np.round(a)):
             raise ValueError(f"{name} node ids must be integers, got non-integral values")
+        if a.size and a.max() >= MAX_NODES:
+            raise _too_large_id(int(a.max()), name)
         return a.astype(np.int64)
     raise TypeError(f"{name} node ids must be integers, got dtype {a.dtype}")
 
@@ -226,6 +242,8 @@ def _from_edge_list(x: Sequence[Any], n: int | None, directed: bool, name: str) 
         for node in e[:2]:
             if isinstance(node, (bool, np.bool_)) or not isinstance(node, numbers.Integral):
                 raise TypeError(f"{name} node ids must be integers, got {node!r}")
+            if node >= MAX_NODES:
+                raise _too_large_id(int(node), name)
     if len(x[0]) == 3:
         for e in x:
             if isinstance(e[2], (bool, np.bool_)) or not isinstance(e[2], numbers.Real):
@@ -378,19 +396,31 @@ def as_graph(x: Any, *, directed: bool | None = None, n: int | None = None) -> s
             ei = x.edge_index
             if ei is None:
                 raise ValueError(f"{name} as a torch_geometric Data object needs an edge_index, got none")
-            nn_ = x.num_nodes if n is None else n
+            ids = _edge_index_ids(ei, name)  # before num_nodes, which reads the ids (and wraps uint64)
             w = getattr(x, "edge_weight", None)
-            return _from_torch_edge_index(ei, w, nn_, directed, name)
+            if w is not None:
+                _check_tensor_readable(w, "edge_weight")
+            nn_ = n
+            if nn_ is None:
+                try:
+                    nn_ = x.num_nodes
+                except NotImplementedError:  # PyG infers it with a reduction torch lacks for uint64
+                    nn_ = None
+            return _from_torch_edge_index(ids, w, nn_, directed, name)
     if mod == "torch":
         import torch
 
         if isinstance(x, torch.Tensor):
+            _check_tensor_readable(x, name)
             if x.dtype == torch.int64 and x.layout == torch.strided and x.dim() == 2 and x.shape[0] == 2:
                 return _from_torch_edge_index(x, None, n, directed, name)
             if x.dim() != 2:
                 raise ValueError(f"{name} as a torch tensor must be 2-D, got shape {tuple(x.shape)}")
             if x.layout != torch.strided:
-                x = x.to_sparse_coo().coalesce()
+                x = x.to_sparse_coo()
+                if x.dtype != torch.bool and not x.dtype.is_complex:
+                    x = x.to(torch.float64)  # coalesce sums repeated entries in the tensor's dtype (int8 wraps)
+                x = x.coalesce()
                 idx = x.indices().cpu().numpy()
                 vals = x.values().detach().cpu()
                 vals = vals.numpy() if vals.dtype != torch.bfloat16 else vals.float().numpy()
@@ -428,16 +458,55 @@ def _bad_type(x: Any) -> sp.csr_array:
     )
 
 
+def _check_tensor_readable(t: Any, name: str) -> None:
+    """A tensor whose values can be read: not on the meta device (shapes only, no data)."""
+    import torch
+
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"{name} must be a torch tensor, got {type(t).__name__}")
+    if t.device.type == "meta":
+        raise ValueError(
+            f"{name} is a tensor on the meta device, which has a shape ({tuple(t.shape)}) but no values; "
+            "materialise it (e.g. model.to_empty(device='cpu') and load its weights) before reading it as a graph"
+        )
+
+
+def _check_edge_index_tensor(ei: Any) -> None:
+    """An ``edge_index`` must be an integer tensor of shape (2, E) with values on a real device."""
+    import torch
+
+    _check_tensor_readable(ei, "edge_index")
+    if ei.dtype == torch.bool or ei.dtype.is_floating_point or ei.dtype.is_complex:
+        raise TypeError(
+            f"edge_index must hold integer node ids (torch.int64, as PyG stores them), got dtype {ei.dtype}"
+        )
+    if ei.dim() != 2 or ei.shape[0] != 2:
+        raise ValueError(f"edge_index must have shape (2, E), got {tuple(ei.shape)}")
+
+
+def _edge_index_ids(ei: Any, name: str) -> np.ndarray:
+    """The node ids of a torch ``edge_index`` as an int64 ``(2, E)`` array, checked before any cast."""
+    import torch
+
+    _check_edge_index_tensor(ei)
+    t = ei.detach().cpu()
+    if t.dtype == torch.uint64:  # numpy reads it, torch's own reductions do not
+        arr = t.view(torch.int64).numpy().view(np.uint64)
+    else:
+        arr = t.numpy()
+    return _integral_array(arr, name)
+
+
 def _from_torch_edge_index(ei: Any, w: Any, n: int | None, directed: bool | None, name: str) -> sp.csr_array:
-    arr = ei.detach().cpu().numpy()
-    if arr.ndim != 2 or arr.shape[0] != 2:
-        raise ValueError(f"edge_index must have shape (2, E), got {tuple(arr.shape)}")
+    ids = ei if isinstance(ei, np.ndarray) else _edge_index_ids(ei, name)
+    arr = ids
     weights = None
     if w is not None:
+        _check_tensor_readable(w, "edge_weight")
         weights = w.detach().cpu().double().numpy()
         if weights.ndim != 1 or weights.shape[0] != arr.shape[1]:
             raise ValueError(f"edge_weight must have shape ({arr.shape[1]},), got {tuple(weights.shape)}")
-    A = _from_edge_arrays(arr[0].astype(np.int64), arr[1].astype(np.int64), weights, n, True, name)
+    A = _from_edge_arrays(ids[0], ids[1], weights, n, True, name)
     return _finalize(A, directed, name)
 
 
@@ -499,6 +568,8 @@ def to_networkx(g: Any, *, directed: bool | None = None) -> Any:
     """
     import networkx as nx
 
+    if directed is not None and not isinstance(directed, (bool, np.bool_)):
+        raise TypeError(f"directed must be None, True or False, got {directed!r}")
     A = as_graph(g, directed=False if directed is False else None)
     d = is_directed(A) if directed is None else directed
     G = nx.DiGraph() if d else nx.Graph()
@@ -570,6 +641,7 @@ def to_torch_mask(
     import torch
 
     check_choice(layout, "layout", ("dense", "sparse_csr", "sparse_coo"))
+    device = _torch_device(device)
     if sp.issparse(g) and g.shape[0] != g.shape[1]:
         A = sp.csr_array(g)
         A.eliminate_zeros()
@@ -596,3 +668,29 @@ def to_torch_mask(
     if layout == "sparse_coo":
         t = t.to_sparse_coo()
     return t.to(device) if device is not None else t
+
+
+def _torch_device(device: Any) -> Any:
+    """``device`` as a :class:`torch.device` that exists here, or ``None``; one short message otherwise
+    (torch's own lists every device type it knows, some 200 characters)."""
+    import torch
+
+    if device is None:
+        return None
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device must be a str, a torch.device or None, got {type(device).__name__}")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise ValueError(
+            f"device={device!r} is not a torch device; use e.g. 'cpu', 'cuda', 'cuda:1' or 'mps'"
+        ) from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} but CUDA is not available here; use device='cpu'")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"device={device!r} but this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if dev.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise ValueError(f"device={device!r} but MPS is not available here; use device='cpu'")
+    if dev.type == "meta":
+        raise ValueError("device='meta' holds no values; a mask needs a real device such as 'cpu' or 'cuda'")
+    return dev
