@@ -109,10 +109,20 @@ def _parse_tree(text: str, source: str) -> tuple[list, _Lines]:
 
 # Fast path for the plain blocks that GML writers emit (ours, networkx's, Newman's):
 # ``node [ id I label "L" ]`` and ``edge [ source S target T weight|value W ]``.
+# It is taken only where it provably reads what the general parser reads: the file must be
+# a head of plain ``key value`` pairs that opens the one ``graph [``, then nothing but these
+# blocks and whitespace (each match starts where the previous one ended), then the closing
+# ``]``.  Inside such a body no block can hide in a string, a nested list or a nested graph:
+# every character belongs to a block at the graph's own level.
+_INT = r"-?[0-9]+"
 _BLOCK_FAST = re.compile(
-    r'\b(?:node\s*\[\s*id\s+(-?\d+)\s+(?:label\s+"([^"]*)"\s*)?\]'
-    r"|edge\s*\[\s*source\s+(-?\d+)\s+target\s+(-?\d+)\s+(?:(?:weight|value)\s+([^\s\]\[\"]+)\s+)?\])"
+    r"\s*(?:node\s*\[\s*id\s+(" + _INT + r')\s+(?:label\s+"([^"]*)"\s*)?\]'
+    r"|edge\s*\[\s*source\s+(" + _INT + r")\s+target\s+(" + _INT + r")\s+"
+    r"(?:(?:weight|value)\s+([^\s\]\[\"#]+)\s+)?\])"
 )
+_SCALAR = r'[A-Za-z_][A-Za-z0-9_]*\s+(?:"[^"]*"|[^\s\[\]"#]+)\s+'
+_HEAD_FAST = re.compile(r"\s*(?:" + _SCALAR + r")*graph\s*\[\s*(?:" + _SCALAR + r")*")
+_TAIL_FAST = re.compile(r"\s*\]\s*\Z")
 
 
 def _parse_fast(text: str, source: str) -> ParsedGML | None:
@@ -120,34 +130,40 @@ def _parse_fast(text: str, source: str) -> ParsedGML | None:
     (or has any error, which the general parser then reports with its line number)."""
     if "#" in text:
         return None
-    nodes: list[tuple[str, str]] = []
+    head = _HEAD_FAST.match(text)
+    if head is None:
+        return None
+    nodes: list[tuple[str, str | None]] = []
     edges: list[tuple[str, str, str]] = []
-
-    def take(m: re.Match) -> str:
+    pos = head.end()
+    for m in _BLOCK_FAST.finditer(text, pos):
+        if m.start() != pos:  # something that is not a plain block: general parser
+            return None
+        pos = m.end()
         i, lab, s, t, w = m.groups()
         if i is not None:
             nodes.append((i, lab))
         else:
             edges.append((s, t, w or ""))
-        return ""
-
-    rest = _BLOCK_FAST.sub(take, text)  # one pass; what is left must hold no node or edge
+    if _TAIL_FAST.match(text, pos) is None:
+        return None
     try:
-        root, _ = _parse_tree(rest, source)
+        root, _ = _parse_tree(text[: head.end()] + "]", source)
     except ValueError:
         return None
     graphs = [v for k, v, _ in root if k == "graph"]
     if len(graphs) != 1 or not isinstance(graphs[0], list):
         return None
     directed = 0
-    for key, val, _ in graphs[0]:
-        if key in ("node", "edge"):
-            return None  # blocks with other attributes: general parser
+    for key, val, _ in graphs[0]:  # as the general parser: every 'directed' is checked, the last one counts
         if key == "directed":
+            if isinstance(val, (str, list)) or val not in (0, 1):
+                return None
             directed = val
-    if directed not in (0, 1):
+    try:
+        ids = np.array([nd[0] for nd in nodes], dtype=np.int64)
+    except OverflowError:  # ids beyond int64: the general parser maps them by value
         return None
-    ids = np.array([nd[0] for nd in nodes], dtype=np.int64)
     n = ids.size
     if n and np.unique(ids).size != n:
         return None
@@ -156,7 +172,10 @@ def _parse_fast(text: str, source: str) -> ParsedGML | None:
         wtxt: list[str] = []
     else:
         src_s, dst_s, wtxt = (list(col) for col in zip(*edges))
-        src, dst = np.array(src_s, dtype=np.int64), np.array(dst_s, dtype=np.int64)
+        try:
+            src, dst = np.array(src_s, dtype=np.int64), np.array(dst_s, dtype=np.int64)
+        except OverflowError:
+            return None
     if n and np.array_equal(ids, np.arange(n)):
         rows, cols = src, dst
         if src.size and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n):
@@ -173,15 +192,18 @@ def _parse_fast(text: str, source: str) -> ParsedGML | None:
             return None
         rows, cols = order[rows], order[cols]
     weights = None
-    given = [w != "" for w in wtxt]
-    if any(given):
-        try:
-            weights = np.array([w if w else "1" for w in wtxt], dtype=np.float64)
-        except ValueError:
-            return None
+    if any(w != "" for w in wtxt):
+        vals = []
+        for w in set(wtxt) - {""}:  # the general parser's reading of each distinct token
+            try:
+                vals.append((w, float(_value(w, 0, source, _Lines(""))) if w else 1.0))
+            except ValueError:
+                return None
+        table = dict(vals)
+        weights = np.array([table[w] if w else 1.0 for w in wtxt], dtype=np.float64)
         if not np.all(np.isfinite(weights)):
             return None
-    labels = [html.unescape(lab) if lab else str(int(i)) for (i, lab) in nodes]
+    labels = [html.unescape(lab) if lab is not None else str(int(i)) for (i, lab) in nodes]
     return ParsedGML(rows.astype(np.int64), cols.astype(np.int64), weights, n, bool(directed), labels)
 
 
@@ -190,6 +212,11 @@ def parse_gml(text: str, source: str) -> ParsedGML:
     fast = _parse_fast(text, source)
     if fast is not None:
         return fast
+    return _parse_general(text, source)
+
+
+def _parse_general(text: str, source: str) -> ParsedGML:
+    """The general parser: every GML file, every error with its line number."""
     root, line = _parse_tree(text, source)
     graphs = [(v, pos) for k, v, pos in root if k == "graph" and isinstance(v, list)]
     if not graphs:
