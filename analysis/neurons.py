@@ -183,42 +183,133 @@ def _linear_layers(model: Any, input_shape: Sequence[int] | None) -> list[Any]:
             raise TypeError(f"{_SUPPORTED_TEXT}; {kind} at {name or '<model>'!r} has weights of another kind")
     if not found:
         raise TypeError(f"{_SUPPORTED_TEXT}; {type(model).__name__} has no Linear-like layer")
+    names = {id(m): n for n, m in model.named_modules()}
     if input_shape is not None:
-        # the order in which the layers actually run
         if isinstance(input_shape, (str, bytes)) or not hasattr(input_shape, "__iter__"):
             raise TypeError(f"input_shape must be a sequence of positive integers, got {input_shape!r}")
         shape = tuple(input_shape)
         if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in shape):
             raise ValueError(f"input_shape must hold positive integers, got input_shape={shape!r}")
         shape = tuple(int(v) for v in shape)
-        order: list[int] = []
-        ids = {id(m): k for k, m in enumerate(found)}
-        hooks = [m.register_forward_hook(lambda mod, i, o: order.append(ids[id(mod)])) for m in found]
-        # eval mode for the trace: no BatchNorm statistics updated, no dropout draw; restored after
-        modes = [(mod, mod.training) for mod in model.modules()]
-        model.eval()
-        try:
-            p = next(model.parameters())
-            with torch.no_grad():
-                try:
-                    model(torch.zeros((1, *shape), dtype=p.dtype, device=p.device))
-                except (RuntimeError, ValueError) as exc:
-                    raise ValueError(
-                        f"neuron_graph could not run the model on zeros of shape (1, *input_shape) with "
-                        f"input_shape={shape}: {exc}"
-                    ) from exc
-        finally:
-            for h in hooks:
-                h.remove()
-            for mod, mode in modes:
-                mod.training = mode
-        if sorted(order) != list(range(len(found))):
+        order = _trace_chain(model, found, shape, names, guessed=False)
+        return [found[k] for k in order]
+    # registration order; its sizes must chain before a forward pass can tell more
+    pats = [_structure(m) for m in found]
+    for k in range(1, len(pats)):
+        if pats[k].shape[1] != pats[k - 1].shape[0]:
             raise ValueError(
-                "neuron_graph needs every Linear-like layer to run exactly once in a forward pass; "
-                f"saw call order {order} for {len(found)} layers"
+                f"layers do not chain: layer {k - 1} has {pats[k - 1].shape[0]} outputs but layer {k} has "
+                f"{pats[k].shape[1]} inputs; neuron_graph needs Linear-like layers that run in order "
+                "(pass input_shape to take the order of a forward pass, or implement __neuron_graph__)"
             )
-        found = [found[k] for k in order]
-    return found
+    order = _trace_chain(model, found, (int(pats[0].shape[1]),), names, guessed=True)
+    return [found[k] for k in order]
+
+
+def _check_not_meta(model: Any) -> None:
+    for name, t in [*model.named_parameters(), *model.named_buffers()]:
+        if t.device.type == "meta":
+            raise ValueError(
+                f"{type(model).__name__} is on the meta device ({name!r} has a shape but no values), so it has "
+                "no connections to read; materialise it first (model.to_empty(device='cpu'), then load its weights)"
+            )
+
+
+def _trace_chain(model: Any, found: list[Any], shape: tuple[int, ...], names: dict[int, str], guessed: bool) -> list[int]:
+    """Run the model once on zeros and follow the data: the order the layers run in, checked to be a chain.
+
+    Each layer's input must be computed from the previous layer's output alone (the first
+    layer's from the model's input alone), and the model's output from the last layer's
+    alone; the autograd graph of the forward pass tells which layer outputs (or the input)
+    each tensor was computed from.  Parallel branches (``a(x) + b(x)``), skip connections
+    and merges are refused with what was seen: a chain would misdescribe them.
+    """
+    import torch
+
+    ids = {id(m): k for k, m in enumerate(found)}
+    label = [repr(names.get(id(m)) or type(m).__name__) for m in found]
+    order: list[int] = []
+    feeds: list[tuple[int, set]] = []
+    out_fn: dict[Any, int] = {}
+    p = next(iter(model.parameters()), None)
+    dtype = p.dtype if p is not None and p.dtype.is_floating_point else torch.get_default_dtype()
+    x = torch.zeros((1, *shape), dtype=dtype, device=p.device if p is not None else None, requires_grad=True)
+
+    def sources(t: Any) -> set:
+        if not isinstance(t, torch.Tensor):
+            return set()
+        if t is x:
+            return {"input"}
+        found_src: set = set()
+        seen: set = set()
+        stack = [t.grad_fn] if t.grad_fn is not None else []
+        while stack:
+            fn = stack.pop()
+            if fn is None or fn in seen:
+                continue
+            seen.add(fn)
+            if fn in out_fn:
+                found_src.add(out_fn[fn])
+                continue
+            if getattr(fn, "variable", None) is x:
+                found_src.add("input")
+                continue
+            stack.extend(f for f, _ in fn.next_functions)
+        return found_src
+
+    def pre(mod: Any, args: tuple) -> None:
+        feeds.append((ids[id(mod)], sources(args[0] if args else None)))
+
+    def post(mod: Any, args: tuple, out: Any) -> None:
+        order.append(ids[id(mod)])
+        if isinstance(out, torch.Tensor) and out.grad_fn is not None:
+            out_fn[out.grad_fn] = ids[id(mod)]
+
+    hooks = [m.register_forward_pre_hook(pre) for m in found] + [m.register_forward_hook(post) for m in found]
+    # eval mode for the trace: no BatchNorm statistics updated, no dropout draw; restored after
+    modes = [(mod, mod.training) for mod in model.modules()]
+    model.eval()
+    how = "the in_features of its first layer" if guessed else "input_shape"
+    try:
+        with torch.enable_grad():
+            try:
+                out = model(x)
+            except (RuntimeError, ValueError, TypeError, NotImplementedError) as exc:
+                hint = "; pass input_shape= (the shape of one sample)" if guessed else ""
+                raise ValueError(
+                    f"neuron_graph runs the model once on zeros of shape {(1, *shape)} ({how}) to check that its "
+                    f"Linear-like layers form a chain, and that failed: {exc}{hint}"
+                ) from exc
+    finally:
+        for h in hooks:
+            h.remove()
+        for mod, mode in modes:
+            mod.training = mode
+    if sorted(order) != list(range(len(found))):
+        raise ValueError(
+            "neuron_graph needs every Linear-like layer to run exactly once in a forward pass; "
+            f"saw call order {order} for {len(found)} layers"
+        )
+
+    def said(src: set) -> str:
+        parts = ["the model's input" if s == "input" else f"layer {label[s]}" for s in sorted(src, key=str)]
+        return " and ".join(parts) if parts else "nothing the trace could follow (a constant or a detached tensor)"
+
+    why = (
+        "; it is not a chain of layers, so a layered neuron graph would misdescribe it (implement "
+        "__neuron_graph__ to describe its wiring)"
+    )
+    for j, (k, src) in enumerate(feeds):
+        want = {"input"} if j == 0 else {feeds[j - 1][0]}
+        if src != want:
+            raise ValueError(f"layer {label[k]} is computed from {said(src)}, not from {said(want)} alone{why}")
+    final = out if isinstance(out, torch.Tensor) else next(
+        (o for o in (out.values() if isinstance(out, dict) else out if isinstance(out, (list, tuple)) else ())
+         if isinstance(o, torch.Tensor)), None)  # fmt: skip
+    if final is not None and sources(final) != {order[-1]}:
+        raise ValueError(f"the model's output is computed from {said(sources(final))}, not from its last layer "
+                         f"{label[order[-1]]} alone{why}")
+    return order
 
 
 def neuron_graph(model: Any, *, input_shape: Sequence[int] | None = None) -> NeuronGraph:
@@ -234,7 +325,9 @@ def neuron_graph(model: Any, *, input_shape: Sequence[int] | None = None) -> Neu
         Shape of one input sample (without the batch dimension).  If given,
         the layer order is taken from a forward pass on zeros (in eval mode,
         so BatchNorm statistics are left untouched; the training flags are
-        restored) instead of the modules' registration order.
+        restored) instead of the modules' registration order.  Without it the
+        forward pass that checks the chain uses ``(in_features,)`` of the
+        first registered layer.
 
     Returns
     -------
@@ -252,6 +345,13 @@ def neuron_graph(model: Any, *, input_shape: Sequence[int] | None = None) -> Neu
         If consecutive layers do not chain (``out_features`` of one differs
         from ``in_features`` of the next), a protocol result is malformed, or
         ``input_shape`` is not positive integers or does not fit the model.
+        Also if the layers do not *run* as a chain: the model is run once on
+        zeros (shape ``(1, *input_shape)``, or ``(1, in_features)`` of the
+        first layer) and every layer's input must be computed from the
+        previous layer's output alone, the model's output from the last
+        layer's; parallel branches (``a(x) + b(x)``), skip connections and
+        merges are refused with what the trace saw.  And for a model on the
+        meta device (shapes without values).
 
     Examples
     --------
@@ -267,6 +367,7 @@ def neuron_graph(model: Any, *, input_shape: Sequence[int] | None = None) -> Neu
 
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"{_SUPPORTED_TEXT}; got {type(model).__name__}")
+    _check_not_meta(model)
     layers = _linear_layers(model, input_shape)
     pats = [_structure(m).cpu().numpy() for m in layers]
     for k in range(1, len(pats)):
