@@ -73,15 +73,23 @@ def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
 CHECKPOINT_KEYS = {"config": dict, "model": dict, "learner": dict, "rng": torch.Tensor, "history": list}
 
 
-def load_checkpoint(path: str | os.PathLike, device: Any) -> dict:
+def load_checkpoint(path: str | os.PathLike, device: Any, *, allow_unsigned: bool = False) -> dict:
     """Load a checkpoint written by :func:`save_checkpoint` (tensors mapped to ``device``).
+
+    The check fails closed: a checkpoint whose SHA-256 is missing (a bit flip
+    in the key's name is enough to lose it) or malformed is refused like one
+    whose contents do not match it.  ``allow_unsigned=True`` loads a
+    checkpoint *without* a digest, as versions before the digest wrote them
+    (``smallworld train --resume --allow-unsigned-checkpoint``); a digest that
+    is present must still match.
 
     Raises
     ------
     ValueError
         If the file cannot be read as a checkpoint (truncated, damaged, another
-        kind of file) or lacks the parts a training run writes; the message
-        names the file.
+        kind of file), lacks the parts a training run writes, has no valid
+        digest (unless ``allow_unsigned``) or one its contents do not match;
+        the message names the file.
     """
     path = Path(path)
     try:
@@ -100,7 +108,17 @@ def load_checkpoint(path: str | os.PathLike, device: Any) -> dict:
             f"{', '.join(CHECKPOINT_KEYS)}, got {got}"
         )
     stored = state.pop(DIGEST_KEY, None)
-    if stored is not None and stored != _digest(state):  # a checkpoint without one predates the check
+    if stored is None:
+        if not allow_unsigned:
+            extra = sorted(set(state) - set(CHECKPOINT_KEYS))
+            seen = f" (unknown keys {extra}: a damaged key name?)" if extra else ""
+            raise ValueError(
+                f"{path} has no SHA-256 digest{seen}, so its contents cannot be checked; if it is an older, "
+                "unsigned checkpoint you trust, load it with allow_unsigned_checkpoint=True "
+                "(smallworld train --allow-unsigned-checkpoint), else resume from a copy or remove it to start over"
+            )
+        return state
+    if not isinstance(stored, str) or stored != _digest(state):
         raise ValueError(
             f"{path} is damaged: its contents no longer match the SHA-256 written with them; resume from a "
             "copy, or remove it to start over"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -238,6 +239,7 @@ def train(
     dense_feedback: bool = False,
     beta: float = 0.99,
     metadata: dict | None = None,
+    allow_unsigned_checkpoint: bool = False,
 ) -> TrainResult:
     """Train ``model`` with a learning rule; one loop for every rule.
 
@@ -285,6 +287,17 @@ def train(
         density...), kept as ``config["metadata"]`` in the checkpoint and the
         results; resuming with different metadata is refused, so a run cannot
         silently change what it describes.
+    allow_unsigned_checkpoint : bool
+        With ``resume``: accept a checkpoint without a SHA-256 digest (written
+        before checkpoints carried one).  By default such a checkpoint is
+        refused, since a damaged digest key looks the same.
+
+    Resuming checks the data too: the checkpoint records a SHA-256 of the
+    training and test tensors (bytes, shapes, dtypes) as
+    ``config["data_sha256"]``, and a run with other data is refused (an older
+    checkpoint without it resumes with a warning).  A ``callback`` that raises
+    stops the run with a :class:`RuntimeError` naming the callback and the
+    epoch; the checkpoint of that epoch is already written and stays intact.
 
     Returns
     -------
@@ -320,6 +333,7 @@ def train(
     beta = check_real(beta, "beta", min_val=0, max_val=1)
     resume, progress = check_bool(resume, "resume"), check_bool(progress, "progress")
     dense_feedback = check_bool(dense_feedback, "dense_feedback")
+    allow_unsigned_checkpoint = check_bool(allow_unsigned_checkpoint, "allow_unsigned_checkpoint")
     if metadata is None:
         metadata = {}
     if not isinstance(metadata, dict):
@@ -348,7 +362,7 @@ def train(
         if resume:
             if not ckpt_path.is_file():
                 raise FileNotFoundError(f"resume=True but there is no checkpoint to resume from: {ckpt_path}")
-            state = load_checkpoint(ckpt_path, dev)
+            state = load_checkpoint(ckpt_path, dev, allow_unsigned=allow_unsigned_checkpoint)
         elif (found := existing_run_file(out_dir)) is not None:
             raise FileExistsError(
                 f"{found} already exists; pass resume=True to continue that run or choose another out folder"
@@ -359,6 +373,7 @@ def train(
         seed = state["config"]["seed"]
     s = seed_int(seed)
     ds = _as_dataset(data, s)
+    data_sha256 = data_fingerprint(ds)
     _check_model(model, ds)
     model.to(dev)
     dtype = next(model.parameters()).dtype
@@ -369,7 +384,7 @@ def train(
     config = {
         "rule": rule.value, "optimizer": optimizer, "lr": lr, "weight_decay": weight_decay, "batch_size": batch_size,
         "seed": s, "dense_feedback": dense_feedback, "beta": beta, "data": ds.name, "n_train": int(ds.y_train.shape[0]),
-        "epochs": epochs, "device": str(dev), "metadata": metadata,
+        "epochs": epochs, "device": str(dev), "metadata": metadata, "data_sha256": data_sha256,
     }  # fmt: skip
     learner = apply_rule(
         model, rule, optimizer=optimizer, lr=lr, weight_decay=weight_decay, seed=rule_seed,
@@ -397,6 +412,7 @@ def train(
                 f"cannot resume: the checkpoint was written with metadata={state['config'].get('metadata', {})!r}, "
                 f"this run has metadata={metadata!r}"
             )
+        _check_same_data(state["config"].get("data_sha256"), data_sha256, ckpt_path)
         for k in _RESUME_KEYS:
             if state["config"][k] != config[k]:
                 raise ValueError(
@@ -414,6 +430,32 @@ def train(
     if out_dir is not None:
         write_json(out_dir / RESULTS_NAME, result.to_dict())
     return result
+
+
+def data_fingerprint(ds: Dataset) -> str:
+    """SHA-256 of a data set's four tensors (dtype, shape and bytes of each, in order), as stored in checkpoints."""
+    h = hashlib.sha256()
+    for t in (ds.X_train, ds.y_train, ds.X_test, ds.y_test):
+        t = t.detach().cpu().contiguous()
+        h.update(f"{t.dtype}{tuple(t.shape)};".encode())
+        if t.numel():
+            h.update(t.reshape(-1).view(torch.uint8).numpy().data)
+    return h.hexdigest()
+
+
+def _check_same_data(saved: str | None, mine: str, ckpt_path: Path | None) -> None:
+    """A resumed run must train on the data its checkpoint was trained on."""
+    if saved is None:  # written before checkpoints recorded their data
+        warnings.warn(
+            f"{ckpt_path} does not record which data it was trained on (an older checkpoint), so resuming cannot "
+            "check that the data is the same; make sure it is",
+            UserWarning, stacklevel=3,
+        )  # fmt: skip
+    elif saved != mine:
+        raise ValueError(
+            f"cannot resume: {ckpt_path} was trained on other data (data SHA-256 {saved[:12]}..., this run's "
+            f"{mine[:12]}...); resume with the same data set, split and seed, or start a new run in another folder"
+        )
 
 
 def existing_run_file(out_dir: Path) -> Path | None:
@@ -520,7 +562,14 @@ def _run_epochs(
                     },
                 )  # fmt: skip
             if callback is not None:
-                callback(dict(record))
+                try:
+                    callback(dict(record))
+                except Exception as exc:
+                    kept = f"; the checkpoint of epoch {epoch} in {ckpt_path} is intact" if ckpt_path else ""
+                    raise RuntimeError(
+                        f"the callback {getattr(callback, '__qualname__', type(callback).__name__)} raised "
+                        f"{type(exc).__name__} after epoch {epoch}: {exc}{kept}"
+                    ) from exc
     finally:
         bar.close()
 

@@ -80,6 +80,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--out", default=None, metavar="DIR", help="folder for checkpoint.pt and results.json")
     parser.add_argument("--resume", action="store_true", help="continue the run checkpointed in --out")
+    parser.add_argument(
+        "--allow-unsigned-checkpoint", action="store_true",
+        help="with --resume: accept a checkpoint without a SHA-256 digest (written by an older version)",
+    )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -139,6 +143,8 @@ def run(args: Any) -> int:
         raise ValueError("--out must name a folder, got an empty path")
     if args.resume and args.out is None:
         raise ValueError("--resume needs --out DIR, the folder of the run to continue")
+    if getattr(args, "allow_unsigned_checkpoint", False) and not args.resume:
+        raise ValueError("--allow-unsigned-checkpoint only applies with --resume")
     out = Path(args.out) if args.out is not None else None
     if args.data in ("mnist", "idx"):
         raise ValueError(f"--data {args.data} needs the folder of IDX files itself: --data DIR")
@@ -212,6 +218,7 @@ def run(args: Any) -> int:
         model, rule, data, epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, batch_size=args.batch_size,
         weight_decay=args.weight_decay, device=device, seed=args.seed, out=args.out, resume=args.resume,
         progress=not args.no_progress, dense_feedback=args.dense_feedback, metadata=built,
+        allow_unsigned_checkpoint=getattr(args, "allow_unsigned_checkpoint", False),
     )  # fmt: skip
     print(_table(result.history))
     densities = [layer.density for layer in model.layers]
