@@ -18,6 +18,8 @@ from nets.data import DATASETS, Dataset, load_dataset, read_idx
 from nets.dfa import DFAFeedback, DFAOutput
 from nets.local import LocalHead, similarity_matrix
 from nets.rules import Rule, apply_rule, as_rule
+from nets.reward import AgrelLearner, NodePerturbationLearner
+from nets.card import PROBLEMS, rule_card
 from nets.train import TrainingDiverged, TrainResult, evaluate, train
 
 __all__: list[str] = [
@@ -44,6 +46,10 @@ __all__: list[str] = [
     "Rule",
     "as_rule",
     "apply_rule",
+    "NodePerturbationLearner",
+    "AgrelLearner",
+    "rule_card",
+    "PROBLEMS",
     "DFAOutput",
     "DFAFeedback",
     "LocalHead",

@@ -57,6 +57,8 @@ class Rule(str, Enum):
     PRED_BIO = "pred-bio"
     SIM_BIO = "sim-bio"
     PREDSIM_BIO = "predsim-bio"
+    NODE_PERTURBATION = "node-perturbation"
+    AGREL = "agrel"
     READOUT = "readout-only"
 
     def __str__(self) -> str:
@@ -95,7 +97,7 @@ def as_rule(rule: Any) -> Rule:
     >>> as_rule("backprop")
     Traceback (most recent call last):
     ...
-    ValueError: rule must be one of 'bp', 'fa', 'usf', 'frsf', 'dfa', 'pred', 'sim', 'predsim', 'pred-bio', 'sim-bio', 'predsim-bio', 'readout-only', got rule='backprop'
+    ValueError: rule must be one of 'bp', 'fa', 'usf', 'frsf', 'dfa', 'pred', 'sim', 'predsim', 'pred-bio', 'sim-bio', 'predsim-bio', 'node-perturbation', 'agrel', 'readout-only', got rule='backprop'
     """
     if isinstance(rule, Rule):
         return rule
@@ -253,6 +255,11 @@ def apply_rule(
         return GlobalLearner(model, rule, optimizer, lr, weight_decay)
     if rule is Rule.READOUT:
         return ReadoutLearner(model, rule, optimizer, lr, weight_decay)
+    if rule in (Rule.NODE_PERTURBATION, Rule.AGREL):  # reward-modulated rules: nets.reward
+        from .reward import AgrelLearner, NodePerturbationLearner
+
+        kw = dict(optimizer=optimizer, lr=lr, weight_decay=weight_decay, seed=s)
+        return NodePerturbationLearner(model, **kw) if rule is Rule.NODE_PERTURBATION else AgrelLearner(model, n_classes=n_classes, **kw)
     if rule is Rule.DFA:
         from .dfa import DFALearner
 

@@ -52,7 +52,8 @@ class TrainResult:
         on the batches as they were trained), ``test_loss``, ``test_accuracy``
         (after the epoch), ``time_s`` (wall time of the epoch) and, for FA, uSF
         and frSF, ``angles``: layer name -> angle(W, F) in degrees (None where
-        ``W`` or ``F`` is all zeros and the angle is undefined).
+        ``W`` or ``F`` is all zeros and the angle is undefined); plus whatever the
+        learner's ``epoch_metrics()`` returns (reward rules: ``rpe``, ``rpe_abs``, ``reward``).
     config : dict
         The run's settings (seed included, so the run can be repeated).
 
@@ -551,6 +552,8 @@ def _run_epochs(
             }
             if rule.is_feedback:
                 record["angles"] = _angles(model)
+            if callable(getattr(learner, "epoch_metrics", None)):  # a rule's own per-epoch trace (reward rules: rpe)
+                record.update(learner.epoch_metrics())
             result.history.append(record)
             bar.set_postfix(loss=f"{record['train_loss']:.4f}", test_acc=f"{test_acc:.4f}", refresh=False)
             if ckpt_path is not None:

@@ -18,7 +18,8 @@ The graph wires the hidden layers (--sparse-output wires the output layer too).
 With --out, a checkpoint is written atomically after every epoch and results.json
 at the end; --resume continues an interrupted run to the same final result.
 Rules: bp, fa, usf, frsf, dfa, pred, sim, predsim, pred-bio, sim-bio, predsim-bio,
-readout-only.  Data: digits, mnist1d, fashion-mnist, or a folder of IDX files.
+node-perturbation, agrel, readout-only (--list-rules prints which of backprop's six
+problems each one removes).  Data: digits, mnist1d, fashion-mnist, or a folder of IDX files.
 """
 
 WIRINGS = ("dense", "er", "ws", "ws_flex", "ba", "hk", "ke", "powerlaw_in", "powerlaw_out", "ws-skip")
@@ -85,6 +86,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --resume: accept a checkpoint without a SHA-256 digest (written by an older version)",
     )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--list-rules", action="store_true",
+        help="print which of backprop's six biological problems each rule removes (nets.rule_card) and exit",
+    )  # fmt: skip
 
 
 _FLAGS = {"lr": "--lr", "optimizer": "--optimizer", "rule": "--rule", "weight_decay": "--weight-decay", "device": "--device"}
@@ -112,6 +117,11 @@ def _table(history: list[dict]) -> str:
 
 
 def run(args: Any) -> int:
+    if getattr(args, "list_rules", False):  # the six-problems card, nothing trained
+        from nets.card import rule_card
+
+        print(rule_card())
+        return 0
     from smallworld._validation import check_choice, check_int, check_real
 
     from pathlib import Path

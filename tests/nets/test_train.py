@@ -38,7 +38,8 @@ def _net(seed=0, hidden=(32,)):
 def test_every_rule_learns_digits(rule, digits):
     res = train(_net(), rule, digits, epochs=3, lr=3e-3, batch_size=32, seed=0, progress=False)
     # chance is 10%; three epochs on a 64-32-10 net reach far more with every rule
-    floor = 0.5 if rule == "readout-only" else 0.8
+    # (node perturbation estimates the gradient from a scalar per trial: slower, see tests/nets/test_reward.py)
+    floor = 0.5 if rule in ("readout-only", "node-perturbation") else 0.8
     assert res.final_test_accuracy > floor, res.history
     assert [h["epoch"] for h in res.history] == [1, 2, 3]
     assert res.history[-1]["train_loss"] < res.history[0]["train_loss"] or rule == "readout-only"
