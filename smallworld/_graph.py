@@ -18,7 +18,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from smallworld._csr import csr_from_edges
-from smallworld._validation import MAX_NODES, check_choice, check_graph_size, check_int, warn_user
+from smallworld._validation import (
+    EDGE_LIST_BYTES_PER_ENTRY,
+    MAX_NODES,
+    check_choice,
+    check_graph_size,
+    check_int,
+    warn_user,
+)
 
 __all__ = [
     "as_graph",
@@ -197,18 +204,20 @@ def _from_edge_arrays(
     n_min = int(max(u.max(), v.max())) + 1 if u.size else 0
     if n is None:
         n = n_min
-        check_graph_size(n, u.size * (1 if directed else 2), name=f"{name} names node {n_min - 1}, so n")
+        check_graph_size(n, u.size * (1 if directed else 2), name=f"{name} names node {n_min - 1}, so n",
+                         bytes_per_entry=EDGE_LIST_BYTES_PER_ENTRY)
     elif n < n_min:
         raise ValueError(f"n={n} is too small for {name}: it names node {n_min - 1}, so n must be >= {n_min}")
     else:
-        check_graph_size(n, u.size * (1 if directed else 2), name="n")
+        check_graph_size(n, u.size * (1 if directed else 2), name="n", bytes_per_entry=EDGE_LIST_BYTES_PER_ENTRY)
     return merge_edges(u, v, w, (n, n), directed, name)
 
 
 def _too_large_id(node: Any, name: str) -> ValueError:
+    # the message of check_graph_size for the same graph, raised before the id is cast (and wraps)
     return ValueError(
-        f"{name} names node {node}, which is too large: a graph has at most MAX_NODES = 2**31 - 1 = "
-        f"{MAX_NODES} nodes, so node ids must be < {MAX_NODES}"
+        f"{name} names node {node}, so n={node + 1} is too large: a graph has at most MAX_NODES = 2**31 - 1 = "
+        f"{MAX_NODES} nodes (node ids must fit an int32)"
     )
 
 

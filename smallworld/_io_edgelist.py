@@ -22,7 +22,7 @@ from typing import IO, Any
 import numpy as np
 import scipy.sparse as sp
 
-from smallworld._validation import MAX_NODES
+from smallworld._validation import MAX_NODES, clip
 
 __all__ = ["ParsedEdges", "parse_edgelist", "format_edgelist", "HEADER", "NODES"]
 
@@ -49,13 +49,14 @@ def _parse_header(text: str, where: str) -> dict[str, int]:
     fields: dict[str, int] = {}
     for item in text[len(HEADER):].split():
         key, sep, value = item.partition("=")
-        if not sep or key not in _HEADER_KEYS or not value.isdigit():
+        if not sep or key not in _HEADER_KEYS or not (value.isascii() and value.isdigit()):  # '²'.isdigit() is True
             raise ValueError(
-                f"{where}: malformed header field {item!r}; expected rows=N cols=N directed=0|1 weighted=0|1"
+                f"{where}: malformed header field {clip(item)}; expected rows=N cols=N directed=0|1 weighted=0|1 "
+                "(N in ASCII digits)"
             )
         fields[key] = int(value)
     if fields.get("directed", 0) > 1 or fields.get("weighted", 0) > 1:
-        raise ValueError(f"{where}: directed and weighted must be 0 or 1 in the header, got {text.strip()!r}")
+        raise ValueError(f"{where}: directed and weighted must be 0 or 1 in the header, got {clip(text.strip())}")
     return fields
 
 
@@ -63,12 +64,12 @@ def _first_bad_id(tokens: Sequence[str], linenos: Sequence[int], source: str) ->
     """Locate the first node token that is not a non-negative integer."""
     for tok, ln in zip(tokens, linenos):
         try:
-            ok = int(tok) >= 0
+            ok = tok.isascii() and int(tok) >= 0
         except ValueError:
             ok = False
         if not ok:
             return ValueError(
-                f"{source}:{ln}: node id {tok!r} is not a non-negative integer "
+                f"{source}:{ln}: node id {clip(tok)} is not a non-negative integer "
                 "(for named nodes read with relabel=True)"
             )
     return ValueError(f"{source}: node ids could not be read as integers")  # pragma: no cover
@@ -170,13 +171,13 @@ def _parse_lines(text: str, source: str, relabel: bool) -> tuple[Any, ...]:
             line = line.split("#", 1)[0].strip()
         parts = line.split()
         if len(parts) not in (2, 3):
-            raise ValueError(f"{source}:{ln}: expected 'u v [w]', got {line!r}")
+            raise ValueError(f"{source}:{ln}: expected 'u v [w]', got {clip(line)}")
         if not ncols:
             ncols, first_line = len(parts), ln
         elif len(parts) != ncols:
             want = "'u v w'" if ncols == 3 else "'u v'"
             raise ValueError(
-                f"{source}:{ln}: expected {want} ({ncols} columns, as on line {first_line}), got {line!r}"
+                f"{source}:{ln}: expected {want} ({ncols} columns, as on line {first_line}), got {clip(line)}"
             )
         us.append(parts[0])
         vs.append(parts[1])
@@ -189,7 +190,7 @@ def _parse_lines(text: str, source: str, relabel: bool) -> tuple[Any, ...]:
         index: dict[str, int] = {}
         for lab in labels_line or ():
             if lab in index:
-                raise ValueError(f"{source}: node label {lab!r} is listed twice in the nodes header")
+                raise ValueError(f"{source}: node label {clip(lab)} is listed twice in the nodes header")
             index[lab] = len(index)
         for a, b in zip(us, vs):
             if a not in index:
@@ -209,7 +210,7 @@ def _parse_lines(text: str, source: str, relabel: bool) -> tuple[Any, ...]:
         if bad.size:
             i = int(bad[0])
             tok = us[i] if rows[i] < 0 else vs[i]
-            raise ValueError(f"{source}:{linenos[i]}: node id {tok!r} is negative; node ids must be integers >= 0")
+            raise ValueError(f"{source}:{linenos[i]}: node id {clip(tok)} is negative; node ids must be integers >= 0")
 
     weights = None
     if ncols == 3:
@@ -220,12 +221,12 @@ def _parse_lines(text: str, source: str, relabel: bool) -> tuple[Any, ...]:
                 try:
                     float(tok)
                 except ValueError:
-                    raise ValueError(f"{source}:{ln}: weight {tok!r} is not a number") from None
+                    raise ValueError(f"{source}:{ln}: weight {clip(tok)} is not a number") from None
             raise  # pragma: no cover
         bad = np.flatnonzero(~np.isfinite(weights))
         if bad.size:
             i = int(bad[0])
-            raise ValueError(f"{source}:{linenos[i]}: weight {ws[i]!r} is not finite; weights must be finite numbers")
+            raise ValueError(f"{source}:{linenos[i]}: weight {clip(ws[i])} is not finite; weights must be finite numbers")
 
     return header, labels, rows, cols, weights, np.asarray(linenos, dtype=np.int64)
 
@@ -271,7 +272,7 @@ def _check_labels(labels: Sequence[str], n: int) -> list[str]:
         raise ValueError(f"labels must give one label per node: got {len(labels)} labels for n={n} nodes")
     for lab in labels:
         if not _LABEL_RE.match(lab):
-            raise ValueError(f"labels for an edge list must be non-empty and free of spaces and '#', got {lab!r}")
+            raise ValueError(f"labels for an edge list must be non-empty and free of spaces and '#', got {clip(lab)}")
     if len(set(labels)) != n:
         raise ValueError("labels must be unique")
     return labels

@@ -26,6 +26,8 @@ from typing import IO, Any
 import numpy as np
 import scipy.sparse as sp
 
+from smallworld._validation import clip
+
 __all__ = ["ParsedGML", "parse_gml", "format_gml"]
 
 _TOKEN = re.compile(r'"[^"]*"|\[|\]|#[^\n]*|[^\s\[\]"#]+|"')
@@ -66,7 +68,7 @@ def _value(tok: str, pos: int, source: str, line: _Lines) -> Any:
     try:
         return float(tok)
     except ValueError:
-        raise ValueError(f"{source}:{line(pos)}: expected a number, a \"string\" or '[', got {tok!r}") from None
+        raise ValueError(f"{source}:{line(pos)}: expected a number, a \"string\" or '[', got {clip(tok)}") from None
 
 
 def _parse_tree(text: str, source: str) -> tuple[list, _Lines]:
@@ -87,7 +89,7 @@ def _parse_tree(text: str, source: str) -> tuple[list, _Lines]:
                 current, _ = stack.pop()
                 continue
             if not _KEY.match(tok):
-                raise ValueError(f"{source}:{line(pos)}: expected a key, got {tok!r}")
+                raise ValueError(f"{source}:{line(pos)}: expected a key, got {clip(tok)}")
             key = (tok, pos)
             continue
         if tok == "[":
@@ -96,12 +98,12 @@ def _parse_tree(text: str, source: str) -> tuple[list, _Lines]:
             stack.append((current, pos))
             current = child
         elif tok == "]":
-            raise ValueError(f"{source}:{line(pos)}: key {key[0]!r} has no value")
+            raise ValueError(f"{source}:{line(pos)}: key {clip(key[0])} has no value")
         else:
             current.append((key[0], _value(tok, pos, source, line), key[1]))
         key = None
     if key is not None:
-        raise ValueError(f"{source}:{line(key[1])}: key {key[0]!r} has no value (file ends)")
+        raise ValueError(f"{source}:{line(key[1])}: key {clip(key[0])} has no value (file ends)")
     if stack:
         raise ValueError(f"{source}:{line(stack[-1][1])}: '[' is never closed")
     return root, line
@@ -235,7 +237,7 @@ def _parse_general(text: str, source: str) -> ParsedGML:
     for key, val, pos in graph:
         if key == "directed":
             if val not in (0, 1):
-                raise ValueError(f"{source}:{line(pos)}: directed must be 0 or 1, got {val!r}")
+                raise ValueError(f"{source}:{line(pos)}: directed must be 0 or 1, got {clip(val) if isinstance(val, str) else repr(val)}")
             directed = bool(val)
         elif key == "node" and isinstance(val, list):
             attrs = {k: (v, p) for k, v, p in reversed(val)}  # first occurrence wins
@@ -254,7 +256,7 @@ def _parse_general(text: str, source: str) -> ParsedGML:
             w = attrs.get("weight", attrs.get("value"))
             if w is not None:
                 if isinstance(w, str) or not math.isfinite(w):
-                    raise ValueError(f"{source}:{line(pos)}: edge weight {w!r} is not a finite number")
+                    raise ValueError(f"{source}:{line(pos)}: edge weight {clip(w) if isinstance(w, str) else repr(w)} is not a finite number")
                 w = float(w)
             edges.append((s, t, w))
             edge_pos.append(pos)

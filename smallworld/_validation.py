@@ -13,16 +13,24 @@ entries (an undirected edge is stored twice):
 - ``n <= MAX_NODES = 2**31 - 1``: node ids must fit an ``int32``, which is
   what :mod:`scipy.sparse.csgraph` (connected components, shortest paths)
   uses for node labels, and the compact CSR index type of the generators;
-- a lower bound of its memory, ``BYTES_PER_NODE * n + BYTES_PER_ENTRY * nnz``
-  (8 bytes per node: the CSR's ``int64`` ``indptr``; 8 per stored entry: its
-  ``int32`` column index and value, rounded up), must not exceed
-  :func:`available_memory`.  A graph refused this way could not be held even
-  once built.  The peak of building it is higher (measured ~10 bytes per
-  entry for ``watts_strogatz``, more for edge lists held as Python objects),
-  so a graph that passes can still run out part-way: a bound that refused by
-  the peak would turn away graphs that fit (an earlier 32-byte estimate was
-  3.6x the measured peak).  The estimate is only compared when it exceeds
-  64 MiB, so small graphs never look at the system.
+- the measured peak of building it, ``bytes_per_node * n + bytes_per_entry *
+  nnz``, must not exceed :func:`available_memory`.  The constants are upper
+  bounds of peaks measured with :mod:`tracemalloc` (command in
+  ``BENCHMARKS.md``, "Reliability"): per node ``BYTES_PER_NODE = 24``
+  (``as_graph`` of one edge with ``n = 2**23``: 17.7 B; ``watts_strogatz``
+  with ``k = 2``: ~23 B besides its entries -- the CSR's ``indptr`` plus the
+  row counts and scratch); per stored entry ``BYTES_PER_ENTRY = 8`` for
+  the generators (``watts_strogatz``, ``k = 40``: 7.2 B; ``n = 5e6``, ``k = 10``: 466 MiB
+  in all, against 496 MiB estimated) and
+  ``EDGE_LIST_BYTES_PER_ENTRY = 64`` for edge lists and ``edge_index``
+  turned into a graph by :func:`smallworld.as_graph` and the readers
+  (undirected 48 B, directed 64 B: ids, sort keys, COO and CSR copies).  An
+  earlier 8-byte-per-node lower bound passed ``as_graph([(0, 1)],
+  n=2**31 - 1)``, whose peak is twice that, and the process ran out of
+  memory.  Text files are also checked before they are parsed:
+  ``TEXT_BYTES_PER_BYTE = 32`` per byte of file (edge lists measured 24-30,
+  GML 7-20).  The estimate is only compared when it exceeds 64 MiB, so
+  small graphs never look at the system.
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ __all__ = [
     "available_memory",
     "check_graph_size",
     "check_memory",
+    "clip",
     "warn_user",
 ]
 
@@ -233,9 +242,13 @@ def check_bool(value: Any, name: str) -> bool:
 #: :mod:`scipy.sparse.csgraph` and the compact CSR index type).
 MAX_NODES = 2**31 - 1
 
-#: Lower bound of a graph's bytes, per node and per stored entry (see the module docstring).
-BYTES_PER_NODE = 8
+#: Upper bounds of the measured peak bytes of building a graph, per node and per stored entry
+#: (generators; edge lists and edge_index have their own per-entry cost): see the module docstring.
+BYTES_PER_NODE = 24
 BYTES_PER_ENTRY = 8
+EDGE_LIST_BYTES_PER_ENTRY = 64
+#: Peak bytes of parsing a text graph file, per byte of the file.
+TEXT_BYTES_PER_BYTE = 32
 
 #: Estimates below this many bytes are not compared with the available memory.
 _MEMORY_CHECK_FLOOR = 64 * 2**20
@@ -308,7 +321,9 @@ def _gib(n_bytes: float) -> str:
     return f"{n_bytes / 2**30:.1f} GiB"
 
 
-def check_graph_size(n: int, nnz: float = 0, *, name: str = "n") -> None:
+def check_graph_size(
+    n: int, nnz: float = 0, *, name: str = "n", bytes_per_entry: float = BYTES_PER_ENTRY
+) -> None:
     """Refuse a graph too large to build, before anything is allocated.
 
     Parameters
@@ -321,12 +336,16 @@ def check_graph_size(n: int, nnz: float = 0, *, name: str = "n") -> None:
     name : str
         What the message blames, as ``{name}={n}``: a parameter name
         (``"n"``), or a file and what it implies (``"ws.edgelist: n"``).
+    bytes_per_entry : float
+        Peak bytes per stored entry of the path that builds the graph
+        (``BYTES_PER_ENTRY`` for generators, ``EDGE_LIST_BYTES_PER_ENTRY``
+        for edge lists).
 
     Raises
     ------
     ValueError
-        If ``n > MAX_NODES``, or the estimated memory
-        ``BYTES_PER_NODE * n + BYTES_PER_ENTRY * nnz`` exceeds
+        If ``n > MAX_NODES``, or the estimated peak memory
+        ``BYTES_PER_NODE * n + bytes_per_entry * nnz`` exceeds
         :func:`available_memory`.
 
     Examples
@@ -344,11 +363,28 @@ def check_graph_size(n: int, nnz: float = 0, *, name: str = "n") -> None:
             "(node ids must fit an int32)"
         )
     check_memory(
-        BYTES_PER_NODE * float(n) + BYTES_PER_ENTRY * float(nnz),
+        BYTES_PER_NODE * float(n) + bytes_per_entry * float(nnz),
         shown,
         f"{n} nodes, about {float(nnz):.3g} stored entries; {BYTES_PER_NODE} bytes per node + "
-        f"{BYTES_PER_ENTRY} per entry",
+        f"{bytes_per_entry:g} per entry",
     )
+
+
+def clip(text: str, limit: int = 80) -> str:
+    """``repr`` of ``text`` for an error message, cut to its first ``limit`` characters with its length.
+
+    A 10 MB line quoted whole made a 10-million-character message.
+
+    Examples
+    --------
+    >>> clip("a b c")
+    "'a b c'"
+    >>> clip("x" * 100, 5)
+    "'xxxxx'... (100 characters)"
+    """
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
 
 
 def check_memory(need: float, what: str, detail: str = "") -> None:

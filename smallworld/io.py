@@ -39,7 +39,9 @@ directory, which is flushed, ``fsync``-ed and renamed over the target with
 from __future__ import annotations
 
 import codecs
+import io
 import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, Literal, overload
@@ -51,7 +53,15 @@ from smallworld._atomic import atomic_open
 from smallworld._graph import as_graph, is_directed, merge_edges
 from smallworld._io_edgelist import format_edgelist, parse_edgelist
 from smallworld._io_gml import format_gml, parse_gml
-from smallworld._validation import check_bool, check_choice, check_graph_size
+from smallworld._validation import (
+    EDGE_LIST_BYTES_PER_ENTRY,
+    MAX_NODES,
+    TEXT_BYTES_PER_BYTE,
+    check_bool,
+    check_choice,
+    check_graph_size,
+    check_memory,
+)
 
 __all__ = ["read", "write", "FORMATS", "infer_format"]
 
@@ -222,6 +232,55 @@ def read(
     return (A, labels) if return_labels else A
 
 
+#: Text files are read in blocks of this many bytes, each checked before the next is read.
+_READ_BLOCK = 16 * 2**20
+
+
+def read_bounded(fh: IO[bytes], source: str) -> bytes:
+    """All bytes of a text graph file, refused before they cannot fit.
+
+    A regular file's size is checked before reading (``TEXT_BYTES_PER_BYTE``
+    per byte, the measured peak of parsing); anything else (a pipe, a device
+    such as ``/dev/zero``) is read in blocks and checked as it grows.  A NUL
+    byte is refused at once: it never occurs in a text graph file, and it is
+    all ``/dev/zero`` gives.
+    """
+    try:
+        st = os.fstat(fh.fileno())
+        size = st.st_size if stat.S_ISREG(st.st_mode) else None
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        size = None
+    if size is not None:
+        _check_text_size(size, source)
+    blocks: list[bytes] = []
+    total = 0
+    while True:
+        block = fh.read(_READ_BLOCK)
+        if not block:
+            break
+        nul = block.find(b"\0")
+        if nul >= 0:
+            decode_text(b"".join(blocks) + block[:nul], source)  # a bad byte before it is named first
+            offset = total + nul
+            line = sum(b.count(b"\n") for b in blocks) + block.count(b"\n", 0, nul) + 1
+            raise ValueError(
+                f"{source}:{line}: a NUL byte at byte offset {offset}; this is binary data, not a text graph file"
+            )
+        blocks.append(block)
+        total += len(block)
+        if size is None:
+            _check_text_size(total, source, growing=True)
+    return b"".join(blocks)
+
+
+def _check_text_size(n_bytes: int, source: str, growing: bool = False) -> None:
+    more = " so far (it is not a regular file and is still growing)" if growing else ""
+    check_memory(
+        TEXT_BYTES_PER_BYTE * float(n_bytes), f"{source} ({n_bytes} bytes{more})",
+        f"{TEXT_BYTES_PER_BYTE} bytes per byte of text, the measured peak of parsing it",
+    )
+
+
 def decode_text(data: bytes, source: str) -> str:
     """UTF-8 text of a file's bytes, without a leading byte-order mark.
 
@@ -260,7 +319,7 @@ def read_text(
     A binary stream is decoded with :func:`decode_text`; a leading byte-order
     mark is skipped in either kind of stream.
     """
-    raw = fh.read()
+    raw = read_bounded(fh, source) if _is_binary(fh) else fh.read()
     text = decode_text(raw, source) if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
     linenos = None
     if fmt == "gml":
@@ -281,7 +340,8 @@ def read_text(
     as_arcs = True if directed else file_directed
     if shape[0] != shape[1]:
         as_arcs = True  # a rectangular layer mask has no "other direction"
-    check_graph_size(shape[0], rows.size * (1 if as_arcs else 2), name=f"{source}: n")
+    check_graph_size(shape[0], rows.size * (1 if as_arcs else 2), name=f"{source}: n",
+                     bytes_per_entry=EDGE_LIST_BYTES_PER_ENTRY)
     A = merge_edges(rows, cols, weights, shape, as_arcs, source, linenos=linenos, warn_duplicates=True)
     if A.dtype != bool and A.nnz and np.all(A.data == 1.0):
         A = A.astype(bool)
@@ -290,14 +350,90 @@ def read_text(
     return A, labels
 
 
+def _is_binary(fh: Any) -> bool:
+    return isinstance(fh, (io.RawIOBase, io.BufferedIOBase)) or "b" in getattr(fh, "mode", "")
+
+
 def _read_npz(p: Path, directed: bool | None) -> sp.csr_array:
     if not p.exists():
         raise FileNotFoundError(f"no such file: {os.fspath(p)!r}")
     try:
-        M = sp.load_npz(p)
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, ValueError, pickle errors ...
+        with np.load(p, allow_pickle=False) as z:
+            M = _npz_matrix(z, os.fspath(p))
+    except _NpzError:
+        raise
+    except Exception as exc:  # zipfile.BadZipFile, OSError, pickle refused ...
         raise ValueError(f"{os.fspath(p)}: not a scipy.sparse .npz file ({type(exc).__name__}: {exc})") from None
     return _canonical(M, False if directed is False else None)
+
+
+class _NpzError(ValueError):
+    """A malformed sparse archive, found by :func:`_npz_matrix` (other errors of reading it are wrapped)."""
+
+
+def _npz_matrix(z: Any, source: str) -> sp.csr_array:
+    """The sparse matrix of a ``scipy.sparse.save_npz`` archive, its structure checked *before* scipy sees it.
+
+    scipy trusts a stored CSR: a non-monotone ``indptr`` corrupted the heap
+    (``corrupted size vs. prev_size``, SIGABRT), and a 1 kB file claiming shape
+    ``(10**12, 10**12)`` asked for terabytes.  Here the shape is checked against
+    the node limit and the memory, and every index array against the shape.
+    """
+    def arr(key: str, kinds: str) -> np.ndarray:
+        if key not in z.files:
+            raise _NpzError(f"{source}: not a scipy.sparse .npz file (no {key!r} array; it holds {sorted(z.files)})")
+        a = z[key]
+        if a.dtype.kind not in kinds or (a.ndim != 1 and key != "format"):
+            raise _NpzError(f"{source}: {key!r} must be a 1-D array of {'integers' if kinds == 'iu' else 'numbers'}, "
+                             f"got dtype {a.dtype} and shape {a.shape}")
+        return a
+
+    fmt_a = z["format"] if "format" in z.files else None
+    fmt = fmt_a.item() if fmt_a is not None and fmt_a.size == 1 else None
+    fmt = fmt.decode("ascii", "replace") if isinstance(fmt, bytes) else fmt
+    if fmt not in ("csr", "csc", "coo"):
+        raise _NpzError(f"{source}: unsupported or missing sparse format {fmt!r}; expected 'csr', 'csc' or 'coo'")
+    shape = arr("shape", "iu")
+    if shape.size != 2 or shape.min() < 0:
+        raise _NpzError(f"{source}: 'shape' must be two non-negative integers, got {shape.tolist()}")
+    n_rows, n_cols = (int(v) for v in shape)
+    data = arr("data", "biuf")
+    for size, what in ((n_rows, "rows"), (n_cols, "cols")):
+        if size > MAX_NODES:
+            raise _NpzError(f"{source}: shape {what}={size} is too large: a graph has at most MAX_NODES = "
+                             f"2**31 - 1 = {MAX_NODES} nodes")
+    try:
+        check_graph_size(max(n_rows, n_cols), data.size, name=f"{source}: n",
+                         bytes_per_entry=EDGE_LIST_BYTES_PER_ENTRY)
+    except ValueError as exc:
+        raise _NpzError(str(exc)) from None
+    if fmt == "coo":
+        row, col = arr("row", "iu"), arr("col", "iu")
+        if not (row.size == col.size == data.size):
+            raise _NpzError(f"{source}: COO arrays of different lengths (row {row.size}, col {col.size}, "
+                             f"data {data.size})")
+        for idx, lim, what in ((row, n_rows, "row"), (col, n_cols, "col")):
+            if idx.size and (idx.min() < 0 or idx.max() >= lim):
+                raise _NpzError(f"{source}: {what} index {int(idx.max() if idx.max() >= lim else idx.min())} is "
+                                 f"out of range for shape {(n_rows, n_cols)}")
+        return sp.coo_array((data, (row.astype(np.int64), col.astype(np.int64))), shape=(n_rows, n_cols))
+    major, minor = (n_rows, n_cols) if fmt == "csr" else (n_cols, n_rows)
+    indptr, indices = arr("indptr", "iu"), arr("indices", "iu")
+    if indptr.size != major + 1:
+        raise _NpzError(f"{source}: {fmt.upper()} indptr has {indptr.size} entries, expected {major + 1} for shape "
+                         f"{(n_rows, n_cols)}")
+    if indptr[0] != 0 or np.any(np.diff(indptr.astype(np.int64)) < 0):
+        bad = int(np.flatnonzero(np.diff(indptr.astype(np.int64)) < 0)[0]) + 1 if indptr[0] == 0 else 0
+        raise _NpzError(f"{source}: {fmt.upper()} indptr must start at 0 and never decrease, got indptr[{bad}]="
+                         f"{int(indptr[bad])} after {int(indptr[bad - 1]) if bad else 'the start'}")
+    if int(indptr[-1]) != indices.size or indices.size != data.size:
+        raise _NpzError(f"{source}: {fmt.upper()} arrays disagree: indptr ends at {int(indptr[-1])}, indices has "
+                         f"{indices.size} entries, data {data.size}")
+    if indices.size and (indices.min() < 0 or indices.max() >= minor):
+        raise _NpzError(f"{source}: {fmt.upper()} index {int(indices.max() if indices.max() >= minor else indices.min())}"
+                         f" is out of range for shape {(n_rows, n_cols)}")
+    cls = sp.csr_array if fmt == "csr" else sp.csc_array
+    return cls((data, indices.astype(np.int64), indptr.astype(np.int64)), shape=(n_rows, n_cols))
 
 
 def _atomic(path: Path, binary: bool):

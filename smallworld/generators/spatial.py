@@ -87,7 +87,9 @@ def _plan(
     # mean weight over pairs: a sample of pairs, with the unbounded-space value as a floor
     s = min(N, 20000)
     a, b = pair_from_index(rng.integers(0, N, size=s, dtype=np.int64))
-    mean_w = max(float(np.exp(-_distances(pos, a, b) / lam).mean()), 0.25 * min(1.0, _SHELL[dim] * lam**dim), 1e-300)
+    # _SHELL >= 2, so the floor is 0.25 for every lam >= 1; min(lam, 1) keeps lam**dim finite (1e300**2 overflowed)
+    mean_w = max(float(np.exp(-_distances(pos, a, b) / lam).mean()), 0.25 * min(1.0, _SHELL[dim] * min(lam, 1.0) ** dim),
+                 1e-300)
     log_tau = math.log(1.3 * m) - math.log(N * mean_w)
     diam = math.sqrt(dim)
     radii = np.concatenate([[0.0], lam * np.linspace(0.1, 40.0, 400)])

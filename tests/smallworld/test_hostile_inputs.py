@@ -42,7 +42,7 @@ def test_torch_sparse_int8_duplicates_merge_in_a_wide_type():
     [
         (torch.tensor([[0.0, 1.5], [1.0, 2.0]]), TypeError, "edge_index must hold integer node ids.*float32"),
         (torch.tensor([[0.0, 1.0], [1.0, 2.0]]), TypeError, "edge_index must hold integer node ids.*float32"),
-        (torch.tensor([[0, 2**64 - 1], [1, 2]], dtype=torch.uint64), ValueError, "node 18446744073709551615.*too large"),
+        (torch.tensor([[0, 2**64 - 1], [1, 2]], dtype=torch.uint64), ValueError, "names node 18446744073709551615, so n=18446744073709551616 is too large"),
         (torch.tensor([[True], [False]]), TypeError, "integer node ids.*torch.bool"),
     ],
 )
@@ -62,10 +62,10 @@ def test_pyg_data_uint64_small_ids_read_right():
 @pytest.mark.parametrize(
     "x, match",
     [
-        ([(0, 2**63)], "node 9223372036854775808, which is too large"),
-        ([(0, 2**31 - 1)], "node 2147483647, which is too large"),
-        (np.array([[0.0, 1e30]]), "which is too large"),
-        (np.array([[0, 2**64 - 1]], dtype=np.uint64), "node 18446744073709551615, which is too large"),
+        ([(0, 2**63)], r"^graph names node 9223372036854775808, so n=9223372036854775809 is too large: a graph has "
+                       r"at most MAX_NODES"),
+        (np.array([[0.0, 1e30]]), "names node 1000000000000000019884624838656, so n=.* is too large"),
+        (np.array([[0, 2**64 - 1]], dtype=np.uint64), "names node 18446744073709551615, so n=.* is too large"),
     ],
 )
 def test_huge_node_ids_are_a_clear_error(x, match):
@@ -211,3 +211,137 @@ def test_gml_fast_path_is_taken_for_plain_files(tmp_path):
     text = 'Creator "x"\ngraph\n[\n  directed 0\n  node\n  [\n    id 0\n    label "0"\n  ]\n  node\n  [\n    id 1\n' \
            '    label "1"\n  ]\n  edge\n  [\n    source 0\n    target 1\n    weight 2.5\n  ]\n]\n'
     assert _parse_fast(text, "x") is not None
+
+
+# --- readers: structure, size and text checked before anything trusts them ------------------------
+
+import os  # noqa: E402
+
+import smallworld._validation as val  # noqa: E402
+from smallworld.cli import main  # noqa: E402
+
+
+def _npz(path, **arrays):
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize(
+    "arrays, match",
+    [
+        (dict(format=np.array(b"csr"), shape=np.array([3, 3]), indptr=np.array([0, 5, 2, 3]), indices=np.array([1, 0, 1]),
+              data=np.array([1.0, 1.0, 1.0])), r"CSR indptr must start at 0 and never decrease, got indptr\[2\]=2 after 5"),
+        (dict(format=np.array(b"csr"), shape=np.array([3, 3]), indptr=np.array([0, 1, 2]), indices=np.array([1, 0]),
+              data=np.array([1.0, 1.0])), "CSR indptr has 3 entries, expected 4"),
+        (dict(format=np.array(b"csr"), shape=np.array([2, 2]), indptr=np.array([0, 1, 2]), indices=np.array([1, 7]),
+              data=np.array([1.0, 1.0])), r"CSR index 7 is out of range for shape \(2, 2\)"),
+        (dict(format=np.array(b"csr"), shape=np.array([2, 2]), indptr=np.array([0, 1, 3]), indices=np.array([1, 0]),
+              data=np.array([1.0, 1.0])), "CSR arrays disagree: indptr ends at 3, indices has 2 entries"),
+        (dict(format=np.array(b"coo"), shape=np.array([10**12, 10**12]), row=np.array([0]), col=np.array([1]),
+              data=np.array([1.0])), "shape rows=1000000000000 is too large"),
+        (dict(format=np.array(b"coo"), shape=np.array([3, 3]), row=np.array([0, 1]), col=np.array([1]),
+              data=np.array([1.0, 1.0])), "COO arrays of different lengths"),
+        (dict(format=np.array(b"coo"), shape=np.array([3, 3]), row=np.array([-1]), col=np.array([1]),
+              data=np.array([1.0])), r"row index -1 is out of range"),
+        (dict(format=np.array(b"dia"), shape=np.array([3, 3]), data=np.array([1.0])), "unsupported or missing sparse format 'dia'"),
+        (dict(format=np.array(b"csr"), shape=np.array([2, 2]), indptr=np.array([0.0, 1, 2]), indices=np.array([1, 0]),
+              data=np.array([1.0, 1.0])), "'indptr' must be a 1-D array of integers, got dtype float64"),
+    ],
+)
+def test_npz_structure_is_checked_before_scipy_sees_it(tmp_path, arrays, match):
+    path = _npz(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ValueError, match=match):
+        sw.read(path)
+
+
+def test_cli_score_of_a_corrupt_csr_is_one_line(tmp_path, capsys):
+    # this file corrupted the heap: a RuntimeError traceback, then SIGABRT
+    path = _npz(tmp_path / "bad.npz", format=np.array(b"csr"), shape=np.array([3, 3]), indptr=np.array([0, 5, 2, 3]),
+                indices=np.array([1, 0, 1]), data=np.array([1.0, 1.0, 1.0]))
+    assert main(["score", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "indptr must start at 0 and never decrease" in err[0]
+
+
+def test_npz_shape_is_checked_against_memory(tmp_path, monkeypatch):
+    monkeypatch.setattr(val, "available_memory", lambda: 2**30)
+    path = _npz(tmp_path / "wide.npz", format=np.array(b"coo"), shape=np.array([2**28, 2**28]), row=np.array([0]),
+                col=np.array([1]), data=np.array([1.0]))
+    with pytest.raises(ValueError, match=r"wide.npz: n=268435456 is too large for this machine"):
+        sw.read(path)
+
+
+def test_as_graph_size_check_bounds_the_real_peak(monkeypatch):
+    # the 8-bytes-per-node estimate (512 MiB) passed here and the build then peaked at ~1.1 GiB
+    monkeypatch.setattr(val, "available_memory", lambda: int(1.2 * 2**30))
+    with pytest.raises(ValueError, match=r"^n=67108864 is too large for this machine: building it needs about 1.5 GiB"):
+        sw.as_graph([(0, 1)], n=2**26)
+
+
+def test_edge_list_naming_a_far_node_is_checked_by_the_real_peak(tmp_path, monkeypatch):
+    monkeypatch.setattr(val, "available_memory", lambda: 2**30)
+    path = tmp_path / "far.edgelist"
+    path.write_text("0 60000000\n")
+    with pytest.raises(ValueError, match="far.edgelist: n=60000001 is too large for this machine"):
+        sw.read(path)
+
+
+def test_text_file_size_is_checked_before_parsing(tmp_path, monkeypatch):
+    path = tmp_path / "big.edgelist"
+    path.write_bytes(b"0 1\n" * 750_000)  # 3 MB: ~90 MiB to parse
+    monkeypatch.setattr(val, "available_memory", lambda: 80 * 2**20)
+    with pytest.raises(ValueError, match=r"big.edgelist \(3000000 bytes\) is too large for this machine.*32 bytes per byte"):
+        sw.read(path)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_dev_zero_is_not_read_without_limit():
+    with pytest.raises(ValueError, match=r"^/dev/zero:1: a NUL byte at byte offset 0; this is binary data"):
+        sw.read("/dev/zero", format="edgelist")
+
+
+def test_header_with_non_ascii_digits_names_file_line_and_field(tmp_path):
+    path = tmp_path / "a.edgelist"
+    path.write_text("# smallworld-edgelist rows=\u00b2 cols=3 directed=0 weighted=0\n0 1\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"a.edgelist:1: malformed header field 'rows=\u00b2'"):
+        sw.read(path)
+
+
+@pytest.mark.parametrize(
+    "suffix, text, match",
+    [
+        (".edgelist", "0 1\n" + "x" * 400_000 + "\n", r":2: expected 'u v \[w\]', got 'x{80}'\.\.\. \(400000 characters\)$"),
+        (".edgelist", "0 1\n" + "7" * 400_000 + " 1\n", r":2: node id '7{80}'\.\.\. \(400000 characters\) is not"),
+        (".gml", "graph [ " + "k" * 400_000 + " ]", r":1: key 'k{80}'\.\.\. \(400000 characters\) has no value"),
+    ],
+)
+def test_over_long_lines_are_cut_in_messages(tmp_path, suffix, text, match):
+    path = tmp_path / f"long{suffix}"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=match) as info:
+        sw.read(path)
+    assert len(str(info.value)) < 300
+
+
+@pytest.mark.parametrize("dim", [1, 2, 3])
+@pytest.mark.parametrize("length_scale", [1e300, 1.7e308])
+def test_spatial_huge_length_scale_is_random_wiring_not_an_overflow(dim, length_scale):
+    A = sw.spatial(50, mean_degree=4, length_scale=length_scale, dim=dim, seed=0)
+    assert A.nnz == 200
+
+
+def test_cli_generate_spatial_huge_length_scale(tmp_path, capsys):
+    out = tmp_path / "s.edgelist"
+    assert main(["generate", "spatial", "--n", "50", "--mean-degree", "4", "--length-scale", "1e300", "--seed", "0",
+                 "--out", str(out)]) == 0
+    assert sw.read(out).nnz == 200
+
+
+def test_cli_score_gml_with_a_huge_node_id(tmp_path, capsys):
+    path = tmp_path / "big.gml"
+    big = 10**30
+    path.write_text(f"graph [ node [ id {big} ] node [ id 1 ] node [ id 2 ] edge [ source {big} target 1 ] "
+                    f"edge [ source 1 target 2 ] edge [ source 2 target {big} ] ]")
+    assert main(["score", str(path), "--nrand", "2", "--seed", "0", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "nodes n                   3" in out and "edges m                   3" in out
