@@ -281,3 +281,51 @@ def test_cli_rule_agrel_runs(tmp_path, capsys):
     assert "rule=agrel" in capsys.readouterr().out
     res = json.loads((out / "results.json").read_text())
     assert res["rule"] == "agrel" and {"rpe", "reward"} <= set(res["history"][0])
+
+
+# ----------------------------------------------------------------------------- accuracy (slow)
+# python -m pytest -m slow tests/nets/test_reward.py -s  (prints the table kept in BENCHMARKS.md)
+
+SLOW_SIZES, SLOW_LR, SLOW_EPOCHS, SLOW_SEEDS = [64, 64, 64, 10], 3e-3, 20, (0, 1, 2)
+SLOW_RULES = ("bp", "fa", "dfa", "predsim", "agrel", "node-perturbation", "readout-only")
+
+
+def _epochs_to(history, level):
+    return next((h["epoch"] for h in history if h["test_accuracy"] >= level), None)
+
+
+@pytest.fixture(scope="module")
+def reward_grid():
+    runs = {}
+    for seed in SLOW_SEEDS:
+        ds = load_dataset("digits", seed=seed)
+        for rule in SLOW_RULES:
+            net = SparseMLP(SLOW_SIZES, seed=seed)
+            res = train(net, rule, ds, epochs=SLOW_EPOCHS, lr=SLOW_LR, batch_size=64, seed=seed, progress=False)
+            runs[rule, seed] = res.history
+    print("\n| rule | epochs to 95% (seeds 0, 1, 2) | epochs to 94% | final test acc. % (mean, min) |")
+    print("|---|---|---|---:|")
+    for rule in SLOW_RULES:
+        hs = [runs[rule, s] for s in SLOW_SEEDS]
+        e95 = ", ".join(str(_epochs_to(h, 0.95) or f">{SLOW_EPOCHS}") for h in hs)
+        e94 = ", ".join(str(_epochs_to(h, 0.94) or f">{SLOW_EPOCHS}") for h in hs)
+        final = [100 * h[-1]["test_accuracy"] for h in hs]
+        print(f"| {rule} | {e95} | {e94} | {sum(final) / len(final):.1f} ({min(final):.1f}) |")
+    return runs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", SLOW_SEEDS)
+def test_agrel_reaches_94_percent_within_3x_the_epochs_bp_needs_for_95(reward_grid, seed):
+    bp = _epochs_to(reward_grid["bp", seed], 0.95)
+    assert bp is not None
+    agrel = _epochs_to(reward_grid["agrel", seed], 0.94)
+    assert agrel is not None and agrel <= 3 * bp, (agrel, bp)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", SLOW_SEEDS)
+def test_node_perturbation_beats_the_readout_control_by_3_points(reward_grid, seed):
+    np_acc = reward_grid["node-perturbation", seed][-1]["test_accuracy"]
+    control = reward_grid["readout-only", seed][-1]["test_accuracy"]
+    assert np_acc >= control + 0.03, (np_acc, control)
