@@ -144,11 +144,11 @@ def set_masked_grad(layer: nn.Module, grad_w: torch.Tensor, grad_b: torch.Tensor
 class _RewardState(nn.Module):
     """Buffers saved in checkpoints: the running baseline and the learner's RNG state."""
 
-    def __init__(self, rng_state: torch.Tensor) -> None:
+    def __init__(self, rng_state: torch.Tensor, device: Any = None) -> None:
         super().__init__()
-        self.register_buffer("baseline", torch.zeros((), dtype=torch.float64))
-        self.register_buffer("n_updates", torch.zeros((), dtype=torch.int64))
-        self.register_buffer("rng", rng_state.clone())
+        self.register_buffer("baseline", torch.zeros((), dtype=torch.float64, device=device))
+        self.register_buffer("n_updates", torch.zeros((), dtype=torch.int64, device=device))
+        self.register_buffer("rng", rng_state.clone().to(device))
 
 
 class _RewardLearner(Learner):
@@ -157,7 +157,8 @@ class _RewardLearner(Learner):
     def __init__(self, model: nn.Module, rule: Any, *, optimizer: str, lr: float, weight_decay: float, seed: Any) -> None:
         super().__init__(model, rule)
         self._gen = torch.Generator(device="cpu").manual_seed(seed_int(seed))
-        self.extra["state"] = _RewardState(self._gen.get_state())
+        device = next((p.device for p in model.parameters()), None)
+        self.extra["state"] = _RewardState(self._gen.get_state(), device)  # beside the model, like DFA's B
         self.optimizers["model"] = make_optimizer(optimizer, model.parameters(), lr, weight_decay)
         self._reset_trace()
 

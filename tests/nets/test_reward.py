@@ -329,3 +329,17 @@ def test_node_perturbation_beats_the_readout_control_by_3_points(reward_grid, se
     np_acc = reward_grid["node-perturbation", seed][-1]["test_accuracy"]
     control = reward_grid["readout-only", seed][-1]["test_accuracy"]
     assert np_acc >= control + 0.03, (np_acc, control)
+
+
+@pytest.mark.parametrize("rule", ["node-perturbation", "agrel"])
+def test_rules_run_on_every_device(rule, device):
+    net = SparseMLP([6, 8, 3], masks=_masks([6, 8, 3]), seed=0, device=device)
+    learner = apply_rule(net, rule, seed=0, lr=1e-2)
+    if rule == "node-perturbation":
+        learner.baseline = "running"  # the running baseline lives in a buffer beside the model
+    g = torch.Generator().manual_seed(0)
+    for _ in range(3):
+        loss, logits = learner.step(torch.randn(8, 6, generator=g).to(device), torch.randint(0, 3, (8,), generator=g).to(device))
+    assert logits.device.type == device and bool(torch.isfinite(loss))
+    assert all(v.device.type == device for v in learner.extra.buffers())
+    assert set(learner.epoch_metrics()) >= {"rpe", "rpe_abs"}
