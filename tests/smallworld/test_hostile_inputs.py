@@ -345,3 +345,83 @@ def test_cli_score_gml_with_a_huge_node_id(tmp_path, capsys):
     assert main(["score", str(path), "--nrand", "2", "--seed", "0", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "nodes n                   3" in out and "edges m                   3" in out
+
+
+# --- report folders: --force replaces as one step; killed runs leave nothing for good -------------
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+from smallworld.cli import CLIError  # noqa: E402
+from smallworld.cli import _demo_files  # noqa: E402
+
+
+def _old_report(out):
+    out.mkdir()
+    for name in ("a.md", "b.json", "c.png", "stale.txt"):
+        (out / name).write_text(f"old {name}")
+    return {p.name: p.read_text() for p in out.iterdir()}
+
+
+def _write_new(stage):
+    for name in ("a.md", "b.json", "c.png"):
+        (stage / name).write_text(f"new {name}")
+
+
+def test_force_replaces_the_folder_as_one_step(tmp_path):
+    out = tmp_path / "report"
+    _old_report(out)
+    with _demo_files.report_folder(out, force=True) as stage:
+        _write_new(stage)
+    assert {p.name: p.read_text() for p in out.iterdir()} == {n: f"new {n}" for n in ("a.md", "b.json", "c.png")}
+    assert [p.name for p in tmp_path.iterdir()] == ["report"]  # nothing set aside is left
+
+
+def test_force_interrupted_in_the_swap_leaves_the_old_report_whole(tmp_path, monkeypatch):
+    out = tmp_path / "report"
+    before = _old_report(out)
+    real, calls = os.replace, []
+
+    def flaky(src, dst):  # a signal between two moves
+        calls.append(dst)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(src, dst)
+
+    monkeypatch.setattr(_demo_files.os, "replace", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        with _demo_files.report_folder(out, force=True) as stage:
+            _write_new(stage)
+    monkeypatch.setattr(_demo_files.os, "replace", real)
+    assert {p.name: p.read_text() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["report"]
+
+
+def _dead_pid() -> int:
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def test_stale_partial_folders_of_killed_runs_are_removed_and_only_those(tmp_path):
+    out = tmp_path / "report"
+    dead = _dead_pid()
+    stale = tmp_path / f".report.{dead}.abcd1234.partial"
+    live = tmp_path / f".report.{os.getppid()}.abcd1234.partial"  # a run still going
+    other = tmp_path / f".other.{dead}.abcd1234.partial"  # another report's
+    for d in (stale, live, other):
+        d.mkdir()
+        (d / "x").write_text("x")
+    with _demo_files.report_folder(out) as stage:
+        _write_new(stage)
+    assert not stale.exists() and live.exists() and other.exists()
+
+
+def test_report_set_aside_by_a_killed_force_comes_back(tmp_path):
+    out = tmp_path / "report"
+    aside = tmp_path / f".report.{_dead_pid()}.abcd1234.old"  # kill -9 between the two renames
+    before = _old_report(aside)
+    with pytest.raises(CLIError, match="already holds an earlier report"):
+        with _demo_files.report_folder(out) as stage:
+            _write_new(stage)
+    assert {p.name: p.read_text() for p in out.iterdir()} == before and not aside.exists()
