@@ -68,7 +68,9 @@ draws (noise, exploration) come from their own generator on the CPU (same seed,
 same draws on every device), whose state is saved in checkpoints.  Per epoch
 they report :meth:`epoch_metrics` -- the "dopamine trace": ``rpe`` (mean
 ``delta``, for node perturbation ``L(xi) - Lbar``), ``rpe_abs`` (mean
-``|delta|``) and, for AGREL, ``reward`` (mean reward).
+``|delta|``) and, for AGREL, ``reward`` (mean reward).  The loss they return to
+:func:`nets.train` (its ``train_loss``) is the output cross-entropy of the clean
+pass, as for every rule, for comparison only: it plays no part in the update.
 
 References
 ----------
@@ -236,8 +238,14 @@ class NodePerturbationLearner(_RewardLearner):
         baseline: str = "clean",
         baseline_decay: float = 0.99,
     ) -> None:
+        from .models import WiredNet
         from .rules import Rule
 
+        if isinstance(model, WiredNet):  # checked here too, whatever layered_parts learns about DAGs
+            raise TypeError(
+                "rule 'node-perturbation' needs a layered MLP (nets.SparseMLP): it perturbs each layer of a chain; "
+                "a WiredNet's levels read all earlier levels, which is not implemented (use agrel, bp, fa, usf or frsf)"
+            )
         self.layers, self.act = layered_parts(model, Rule.NODE_PERTURBATION.value)
         self.sigma = check_real(sigma, "sigma", min_val=0, include_min=False)
         self.baseline = check_choice(baseline, "baseline", ("clean", "running"))
