@@ -451,7 +451,9 @@ def write(graph: Any, path: PathLike, *, format: str | None = None, labels: Sequ
         ``scipy.sparse`` layer mask (edge list and ``.npz`` only).
     path : str or os.PathLike
         Target file; its suffix selects the format unless ``format`` is given.
-        An existing file is replaced only once the new one is complete.
+        An existing file is replaced only once the new one is complete.  A
+        symbolic link is followed: the file it points to is replaced (atomically,
+        in the target's folder) and the link stays a link.
     format : {"edgelist", "gml", "npz"}, optional
         Overrides the suffix.
     labels : sequence of str, optional
@@ -484,6 +486,8 @@ def write(graph: Any, path: PathLike, *, format: str | None = None, labels: Sequ
     """
     p = _check_path(path)
     fmt = infer_format(p, format)
+    if p.is_symlink():  # follow the link, as cp, shell redirection and numpy do: its target gets the graph
+        p = Path(os.path.realpath(p))
     A = _canonical(graph, None)
     square = A.shape[0] == A.shape[1]
     directed = is_directed(A) if square else True

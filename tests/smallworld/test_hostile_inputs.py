@@ -425,3 +425,42 @@ def test_report_set_aside_by_a_killed_force_comes_back(tmp_path):
         with _demo_files.report_folder(out) as stage:
             _write_new(stage)
     assert {p.name: p.read_text() for p in out.iterdir()} == before and not aside.exists()
+
+
+# --- unbounded work and symlinks ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["demo", "--quick", "--epochs", str(10**15)], r"--epochs must be an integer >= 1 and <= 1000, got "
+                                                       r"--epochs=1000000000000000 \(about 3.47e\+10 days"),
+        (["reproduce", "ws98", "--nrand", str(10**9)], r"--nrand must be an integer >= 2 and <= 10000, got "
+                                                       r"--nrand=1000000000 \(about 2.78e\+04 hours"),
+    ],
+)
+def test_absurd_amounts_of_work_are_refused_with_an_estimate(tmp_path, capsys, argv, match):
+    import re
+
+    assert main([*argv, "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and re.search(match, err[0]) and not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("suffix", [".edgelist", ".gml", ".npz"])
+def test_write_through_a_symlink_follows_it(tmp_path, suffix):
+    target = tmp_path / f"real{suffix}"
+    link = tmp_path / f"link{suffix}"
+    sw.write([(0, 1)], target)
+    link.symlink_to(target)
+    sw.write([(0, 1), (1, 2)], link)
+    assert link.is_symlink() and sw.read(target).nnz == 4
+
+
+def test_cli_generate_out_through_a_symlink_follows_it(tmp_path, capsys):
+    target = tmp_path / "real.edgelist"
+    target.write_text("0 1\n")
+    link = tmp_path / "link.edgelist"
+    link.symlink_to(target)
+    assert main(["generate", "watts_strogatz", "--n", "20", "--k", "4", "--p", "0", "--seed", "0", "--out", str(link)]) == 0
+    assert link.is_symlink() and sw.read(target).nnz == 80
