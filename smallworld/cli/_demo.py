@@ -84,6 +84,19 @@ def _command(args: argparse.Namespace, seed: int) -> str:
     parts = ["smallworld demo"] + (["--quick"] if args.quick else []) + [f"--seed {seed}"]
     if args.seeds is not None:
         parts.append(f"--seeds {args.seeds}")
+    if args.epochs is not None:
+        parts.append(f"--epochs {args.epochs}")
+    if args.device != "cpu":
+        parts.append(f"--device {args.device}")
+    return " ".join(parts)
+
+
+def _config(args: argparse.Namespace) -> DemoConfig:
+    from smallworld._validation import check_int
+
+    cfg = QUICK if args.quick else DEFAULT
+    if args.seeds is not None:  # capped: a seed list is built before any work
+        cfg = replace(cfg, seeds=check_int(args.seeds, "--seeds", min_val=1, max_val=MAX_SEEDS))
     if args.epochs is not None:  # capped: 20 epochs x 3 seeds take about 3 minutes here
         epochs = check_int(args.epochs, "--epochs", min_val=1)
         if epochs > MAX_EPOCHS:
