@@ -96,7 +96,7 @@ def test_existing_run_without_resume_is_refused(tmp_path, capsys):
     (["--hidden", "64,,64"], "--hidden must be comma-separated integers"),
     (["--hidden", "16_0"], "--hidden must be comma-separated integers"),
     (["--wiring", "dense", "--density", "0.1"], "--density applies to sparse wirings"),
-    (["--wiring", "er", "--p", "0.3"], "--p is the rewiring probability of --wiring ws or ws_flex, not of er"),
+    (["--wiring", "er", "--p", "0.3"], "--p is the rewiring probability of --wiring ws, ws_flex or ws-skip, not of er"),
     (["--data", "mnist"], "--data mnist needs the folder of IDX files itself: --data DIR"),
     (["--test-size", "1.5"], "--test-size must be"),
     (["--hidden", "1,1"], "too narrow for graph='ws' at any density"),
