@@ -269,7 +269,7 @@ def _trace_chain(model: Any, found: list[Any], shape: tuple[int, ...], names: di
     # eval mode for the trace: no BatchNorm statistics updated, no dropout draw; restored after
     modes = [(mod, mod.training) for mod in model.modules()]
     model.eval()
-    how = "the in_features of its first layer" if guessed else "input_shape"
+    how = "the in_features of its first layer" if guessed else "as given"
     try:
         with torch.enable_grad():
             try:
@@ -277,8 +277,8 @@ def _trace_chain(model: Any, found: list[Any], shape: tuple[int, ...], names: di
             except (RuntimeError, ValueError, TypeError, NotImplementedError) as exc:
                 hint = "; pass input_shape= (the shape of one sample)" if guessed else ""
                 raise ValueError(
-                    f"neuron_graph runs the model once on zeros of shape {(1, *shape)} ({how}) to check that its "
-                    f"Linear-like layers form a chain, and that failed: {exc}{hint}"
+                    f"neuron_graph could not run the model on zeros of shape {(1, *shape)} with input_shape={shape} "
+                    f"({how}), which it does to check that the Linear-like layers form a chain: {exc}{hint}"
                 ) from exc
     finally:
         for h in hooks:
