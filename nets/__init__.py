@@ -20,6 +20,7 @@ from nets.local import LocalHead, similarity_matrix
 from nets.rules import Rule, apply_rule, as_rule
 from nets.reward import AgrelLearner, NodePerturbationLearner
 from nets.card import PROBLEMS, rule_card
+from nets.rewire import Rewiring
 from nets.train import TrainingDiverged, TrainResult, evaluate, train
 
 __all__: list[str] = [
@@ -54,6 +55,7 @@ __all__: list[str] = [
     "DFAFeedback",
     "LocalHead",
     "similarity_matrix",
+    "Rewiring",
     "train",
     "TrainResult",
     "TrainingDiverged",

@@ -24,6 +24,7 @@ from ._learner import Learner, TrainingDiverged
 from ._utils import resolve_device, seed_int
 from .data import Dataset, load_dataset
 from .rules import Rule, apply_rule, as_rule, feedback_layers
+from .rewire import Rewirer, Rewiring
 
 __all__ = ["train", "TrainResult", "TrainingDiverged", "evaluate", "DIVERGENCE_LOSS"]
 
@@ -241,6 +242,7 @@ def train(
     beta: float = 0.99,
     metadata: dict | None = None,
     allow_unsigned_checkpoint: bool = False,
+    rewire: Rewiring | None = None,
 ) -> TrainResult:
     """Train ``model`` with a learning rule; one loop for every rule.
 
@@ -292,6 +294,16 @@ def train(
         With ``resume``: accept a checkpoint without a SHA-256 digest (written
         before checkpoints carried one).  By default such a checkpoint is
         refused, since a damaged digest key looks the same.
+    rewire : nets.Rewiring, optional
+        Evolve the masks during training (SET, RigL, small-world-keeping
+        regrowth; see :mod:`nets.rewire`): a hook this loop calls around every
+        step and after every epoch.  Each epoch's record then holds ``rewired``
+        (connections replaced), ``rewire_time_s`` and ``topology`` (density,
+        degree spread, the neuron graph's C, L and a sigma proxy, the relational
+        C of square masks); ``config["rewire"]`` the settings and
+        ``config["topology_initial"]`` the topology before training.  The
+        regrowth RNG and the current masks are in the checkpoint, so a resumed
+        run continues the same schedule.
 
     Resuming checks the data too: the checkpoint records a SHA-256 of the
     training and test tensors (bytes, shapes, dtypes) as
@@ -345,6 +357,8 @@ def train(
         raise TypeError(f"metadata must be JSON-serialisable: {exc}") from None
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+    if rewire is not None and not isinstance(rewire, Rewiring):
+        raise TypeError(f"rewire must be a nets.Rewiring or None, got {type(rewire).__name__}")
     if device is None:
         device = next((p.device for p in model.parameters()), None)
     dev = resolve_device(device)
@@ -393,6 +407,10 @@ def train(
     )  # fmt: skip
     gen = torch.Generator().manual_seed(shuffle_seed)
     history: list[dict] = []
+    rewirer = None  # the rewiring hook (nets.rewire), called by _run_epochs
+    if rewire is not None:
+        config["rewire"] = rewire.to_dict()
+        rewirer = Rewirer(rewire, model, learner.optimizers, epochs, -(-int(ds.y_train.shape[0]) // batch_size), s)
     if state is not None:
         missing = [k for k in _RESUME_KEYS if k not in state["config"]]
         if missing:
@@ -419,6 +437,13 @@ def train(
                 raise ValueError(
                     f"cannot resume: the checkpoint was written with {k}={state['config'][k]!r}, this run has {k}={config[k]!r}"
                 )
+        if state["config"].get("rewire") != config.get("rewire"):
+            raise ValueError(
+                f"cannot resume: the checkpoint was written with rewire={state['config'].get('rewire')!r}, "
+                f"this run has rewire={config.get('rewire')!r}"
+            )
+        if rewirer is not None:  # the checkpoint's masks are the rewired ones: put them in first
+            rewirer.load_state_dict(state["rewire"])
         _load_resumed_model(model, state["model"])
         try:
             learner.load_state_dict(state["learner"])
@@ -426,8 +451,10 @@ def train(
         except (RuntimeError, KeyError, ValueError, TypeError) as exc:
             raise ValueError(f"cannot resume: the learner state in {ckpt_path} does not fit this run: {exc}") from None
         history = list(state["history"])
+    if rewirer is not None and rewire.track:
+        config["topology_initial"] = state["config"]["topology_initial"] if state is not None else rewirer.topology()
     result = TrainResult(rule.value, history, config)
-    _run_epochs(learner, ds, result, gen, epochs, batch_size, ckpt_path, progress, callback)
+    _run_epochs(learner, ds, result, gen, epochs, batch_size, ckpt_path, progress, callback, rewirer)
     if out_dir is not None:
         write_json(out_dir / RESULTS_NAME, result.to_dict())
     return result
@@ -498,6 +525,7 @@ def _run_epochs(
     ckpt_path: Path | None,
     progress: bool,
     callback: Callable[[dict], Any] | None,
+    rewirer: Rewirer | None = None,
 ) -> None:
     from tqdm.auto import tqdm
 
@@ -521,10 +549,15 @@ def _run_epochs(
             perm = torch.randperm(n, generator=gen, device="cpu").to(ds.X_train.device)
             loss_sum = torch.zeros((), dtype=torch.float64, device=ds.X_train.device)
             correct = torch.zeros((), dtype=torch.int64, device=ds.X_train.device)
+            rewired: list[dict] = []
             for b in range(n_batches):
                 idx = perm[b * batch_size : (b + 1) * batch_size]
                 xb, yb = ds.X_train[idx], ds.y_train[idx]
+                if rewirer is not None:
+                    rewirer.before_step(epoch, b)
                 loss, logits = learner.step(xb, yb)
+                if rewirer is not None and (stats := rewirer.after_step(epoch, b)) is not None:
+                    rewired.append(stats)
                 if check_every == 1:  # CPU: plain floats, no stacking (0.4 us against ~10)
                     _check_losses([(b, float(loss), learner.local_losses())], rule, epoch, learner, ckpt_path)
                 else:
@@ -554,6 +587,8 @@ def _run_epochs(
                 record["angles"] = _angles(model)
             if callable(getattr(learner, "epoch_metrics", None)):  # a rule's own per-epoch trace (reward rules: rpe)
                 record.update(learner.epoch_metrics())
+            if rewirer is not None:  # rewire after the epoch (if due) and record the topology
+                record.update(rewirer.end_epoch(epoch, rewired))
             result.history.append(record)
             bar.set_postfix(loss=f"{record['train_loss']:.4f}", test_acc=f"{test_acc:.4f}", refresh=False)
             if ckpt_path is not None:
@@ -562,6 +597,7 @@ def _run_epochs(
                     {
                         "config": result.config, "model": model.state_dict(), "learner": learner.state_dict(),
                         "rng": gen.get_state(), "history": result.history,
+                        **({"rewire": rewirer.state_dict()} if rewirer is not None else {}),
                     },
                 )  # fmt: skip
             if callback is not None:
