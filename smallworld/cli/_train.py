@@ -87,6 +87,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
+        "--rewire", default=None, metavar="POLICY",
+        help="evolve the masks during training (nets.rewire): set, rigl, smallworld, or static (no rewiring, "
+        "topology tracked); each epoch records the topology, and --out gets topology_over_training.png",
+    )  # fmt: skip
+    parser.add_argument(
+        "--rewire-fraction", type=float, default=None, metavar="Z",
+        help="with --rewire: share of each layer's connections replaced per rewiring (default 0.3)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--rewire-every", type=int, default=None, metavar="K", help="with --rewire: rewire every K epochs (default 1)"
+    )
+    parser.add_argument(
         "--list-rules", action="store_true",
         help="print which of backprop's six biological problems each rule removes (nets.rule_card) and exit",
     )  # fmt: skip
@@ -156,6 +168,7 @@ def run(args: Any) -> int:
     if getattr(args, "allow_unsigned_checkpoint", False) and not args.resume:
         raise ValueError("--allow-unsigned-checkpoint only applies with --resume")
     out = Path(args.out) if args.out is not None else None
+    rewire = _rewiring(args)
     if args.data in ("mnist", "idx"):
         raise ValueError(f"--data {args.data} needs the folder of IDX files itself: --data DIR")
 
@@ -228,7 +241,7 @@ def run(args: Any) -> int:
         model, rule, data, epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, batch_size=args.batch_size,
         weight_decay=args.weight_decay, device=device, seed=args.seed, out=args.out, resume=args.resume,
         progress=not args.no_progress, dense_feedback=args.dense_feedback, metadata=built,
-        allow_unsigned_checkpoint=getattr(args, "allow_unsigned_checkpoint", False),
+        allow_unsigned_checkpoint=getattr(args, "allow_unsigned_checkpoint", False), rewire=rewire,
     )  # fmt: skip
     print(_table(result.history))
     densities = [layer.density for layer in model.layers]
@@ -238,4 +251,26 @@ def run(args: Any) -> int:
         summary["model"] = {**built, "mask_densities": densities}
         write_json(out / RESULTS_NAME, summary)
         print(f"results written to {out / RESULTS_NAME}")
+        if rewire is not None:
+            from analysis.plots import plot_topology_over_training
+
+            fig = plot_topology_over_training({rewire.policy: summary}, out / "topology_over_training.png")
+            print(f"topology figure written to {fig}")
     return 0
+
+
+def _rewiring(args: Any) -> Any:
+    """``--rewire POLICY --rewire-fraction Z --rewire-every K`` -> a ``nets.Rewiring`` (or None), errors in flags."""
+    policy = getattr(args, "rewire", None)
+    fraction, every = getattr(args, "rewire_fraction", None), getattr(args, "rewire_every", None)
+    if policy is None:
+        if fraction is not None or every is not None:
+            raise ValueError("--rewire-fraction and --rewire-every apply with --rewire POLICY (set, rigl, smallworld, static)")
+        return None
+    from nets.rewire import Rewiring
+
+    try:
+        return Rewiring(policy, 0.3 if fraction is None else fraction, 1 if every is None else every)
+    except (ValueError, TypeError) as exc:
+        flags = {"policy": "--rewire", "fraction": "--rewire-fraction", "every": "--rewire-every"}
+        raise type(exc)(_as_flags(str(exc), flags)) from None
