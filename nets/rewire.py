@@ -356,6 +356,11 @@ class Rewirer:
         s = config.seed if config.seed is not None else int(np.random.SeedSequence([seed, 0x5E7]).generate_state(1)[0])
         self.rng = np.random.default_rng(s)
         self.layers = rewirable_layers(model)
+        if config.policy != "static":
+            for _, layer in self.layers:
+                # SparseLinear keeps a torch/numpy mask it was given without copying; rewiring writes the
+                # buffer in place, so it first gets a private copy (the caller's mask list stays as it was)
+                layer.mask = layer.mask.clone()
         if config.policy != "static" and not self.layers:
             raise ValueError(
                 f"rewire policy {config.policy!r} needs SparseLinear layers with room to regrow "
@@ -476,12 +481,20 @@ class Rewirer:
     def state_dict(self) -> dict:
         """Regrowth RNG state and the current masks (a resumed run reloads them before the model)."""
         return {
+            "total": self._total(),
             "rng": self.rng.bit_generator.state,
             "masks": {name: layer.mask.detach().cpu().clone() for name, layer in self.layers},
         }
 
     def load_state_dict(self, state: dict) -> None:
         """Restore the RNG and put the checkpoint's masks into the layers (same nnz per layer, checked)."""
+        if state.get("total") != self._total():
+            unit = self.config.unit + "s"
+            raise ValueError(
+                f"cannot resume: the rewiring schedule was planned for {state.get('total')} {unit}, this run has "
+                f"{self._total()}; the schedule depends on the total (no rewiring after the last epoch, cosine decay), "
+                "so a rewired run continues only to the length it was started with -- start a new run to train longer"
+            )
         masks = state["masks"]
         if set(masks) != {name for name, _ in self.layers}:
             raise ValueError(f"the checkpoint rewired layers {sorted(masks)}, this model has {[n for n, _ in self.layers]}")
