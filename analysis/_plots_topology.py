@@ -27,6 +27,7 @@ PANELS = (
 def _value(topo: Mapping[str, Any], key: str) -> float:
     v = topo.get(key)
     if isinstance(v, (list, tuple)):
+        v = [x for x in v if x is not None]
         v = sum(v) / len(v) if v else None
     return math.nan if v is None else float(v)
 

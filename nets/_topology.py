@@ -31,7 +31,11 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
-__all__ = ["average_clustering", "topology_metrics", "L_SOURCES"]
+__all__ = ["average_clustering", "topology_metrics", "L_SOURCES", "MAX_EDGES"]
+
+#: Above this many neuron-graph edges the per-epoch C/L are skipped (``None``, with ``"skipped"`` saying
+#: why): triangle counts grow like the sum of squared degrees (a dense 784-1000-1000-1000 stack: minutes).
+MAX_EDGES = 1_000_000
 
 #: Number of BFS sources of the sampled path length (fixed seed: the same sources every epoch).
 L_SOURCES = 64
@@ -95,7 +99,9 @@ def topology_metrics(model: Any, n_sources: int = L_SOURCES) -> dict:
     total = sum(m.mask.numel() for m in layers)
     out: dict[str, Any] = {"density": nnz / total if total else math.nan}
     ng = getattr(model, "__neuron_graph__", None)
-    if callable(ng):
+    if callable(ng) and nnz > MAX_EDGES:
+        out.update(C=None, L=None, sigma_er=None, skipped=f"{nnz} edges > nets._topology.MAX_EDGES={MAX_EDGES}")
+    elif callable(ng):
         U = _undirected(ng()["adjacency"])
         n = U.shape[0]
         deg = np.asarray(U.sum(axis=1)).ravel()
@@ -111,6 +117,8 @@ def topology_metrics(model: Any, n_sources: int = L_SOURCES) -> dict:
         )  # fmt: skip
     if getattr(model, "sizes", None) is not None:  # a layered stack: square masks are relational graphs
         out["relational_C"] = [
-            average_clustering(sp.csr_array(m.mask.detach().cpu().numpy())) for m in layers if m.mask.shape[0] == m.mask.shape[1]
+            average_clustering(sp.csr_array(m.mask.detach().cpu().numpy())) if m.nnz <= MAX_EDGES // 4 else None
+            for m in layers
+            if m.mask.shape[0] == m.mask.shape[1]
         ]
     return out

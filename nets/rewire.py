@@ -313,16 +313,17 @@ def _grow_smallworld(
     n_close = n - n_short
     S = _closure_scores(layer, after, ids, U).tocoo()
     flat = S.row.astype(np.int64) * after.shape[1] + S.col.astype(np.int64)
-    w = S.data
-    ok = np.isin(flat, candidates, assume_unique=False) & (w > 0)
-    flat, w = flat[ok], w[ok]
+    open_ = np.zeros(after.numel(), dtype=bool)  # inactive before the drop: O(out*in) bools, no sorting
+    open_[candidates] = True
+    ok = open_[flat] & (S.data > 0)
+    flat, w = flat[ok], S.data[ok]
     if flat.size > n_close:  # Gumbel top-k: n_close draws without replacement, P ~ score
         keys = np.log(w) + rng.gumbel(size=w.size)
         chosen = flat[np.argpartition(-keys, n_close - 1)[:n_close]]
     else:
         chosen = flat
-    rest = np.setdiff1d(candidates, chosen, assume_unique=True)
-    return np.concatenate([chosen, rng.choice(rest, n - chosen.size, replace=False)])
+    open_[chosen] = False
+    return np.concatenate([chosen, rng.choice(np.flatnonzero(open_), n - chosen.size, replace=False)])
 
 
 # --------------------------------------------------------------------- the hook
