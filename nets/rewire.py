@@ -357,6 +357,9 @@ class Rewirer:
         s = config.seed if config.seed is not None else int(np.random.SeedSequence([seed, 0x5E7]).generate_state(1)[0])
         self.rng = np.random.default_rng(s)
         self.layers = rewirable_layers(model)
+        if optimizers:  # only layers the rule trains (readout-only: hidden layers stay as drawn, never rewired)
+            owned = {id(p) for o in optimizers.values() for g in o.param_groups for p in g["params"]}
+            self.layers = [(n, m) for n, m in self.layers if id(m._param()) in owned]
         if config.policy != "static":
             for _, layer in self.layers:
                 # SparseLinear keeps a torch/numpy mask it was given without copying; rewiring writes the
@@ -364,8 +367,8 @@ class Rewirer:
                 layer.mask = layer.mask.clone()
         if config.policy != "static" and not self.layers:
             raise ValueError(
-                f"rewire policy {config.policy!r} needs SparseLinear layers with room to regrow "
-                f"(0 < nnz < out*in); {type(model).__name__} has none"
+                f"rewire policy {config.policy!r} needs SparseLinear layers that the rule trains and that have "
+                f"room to regrow (0 < nnz < out*in); {type(model).__name__} has none"
             )
         self._hooks: list = []
         self._signal: dict = {}

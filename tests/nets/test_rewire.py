@@ -245,6 +245,15 @@ def test_rewiring_validation(kwargs, match):
         Rewiring(**kwargs)
 
 
+def test_only_layers_the_rule_trains_are_rewired(digits):
+    net = SparseMLP([64, 32, 10], layered_masks([64, 32, 10], "er", 0.3, seed=0), seed=0)
+    hidden = net.layers[0].mask.clone()
+    train(net, "readout-only", digits, epochs=2, seed=0, progress=False, rewire=Rewiring("set", 0.3))
+    assert torch.equal(net.layers[0].mask, hidden)  # frozen at its initial weights: not rewired
+    with pytest.raises(ValueError, match="needs SparseLinear layers that the rule trains"):
+        Rewirer(Rewiring("set"), SparseMLP([4, 2], seed=0), {}, 2, 1, 0)  # a dense layer: no room to regrow
+
+
 def test_train_refuses_a_non_rewiring(digits):
     with pytest.raises(TypeError, match="rewire must be a nets.Rewiring"):
         train(_net(), "bp", digits, epochs=1, progress=False, rewire="set")
