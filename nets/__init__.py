@@ -19,6 +19,7 @@ from nets.dfa import DFAFeedback, DFAOutput
 from nets.local import LocalHead, similarity_matrix
 from nets.rules import Rule, apply_rule, as_rule
 from nets.reward import AgrelLearner, NodePerturbationLearner
+from nets.dendritic import DendriticLearner
 from nets.card import PROBLEMS, rule_card
 from nets.rewire import Rewiring
 from nets.train import TrainingDiverged, TrainResult, evaluate, train
@@ -49,6 +50,7 @@ __all__: list[str] = [
     "apply_rule",
     "NodePerturbationLearner",
     "AgrelLearner",
+    "DendriticLearner",
     "rule_card",
     "PROBLEMS",
     "DFAOutput",

@@ -110,6 +110,15 @@ CARD: dict[Rule, RuleCard] = {
         "attentional feedback of the chosen unit goes through W^T gated by f' (the paper keeps feedback = forward "
         "weights by a shared local rule; here W^T is used): keeps 1, 2, 3; feedback follows the forward pass",
     ),
+    Rule.DENDRITIC: RuleCard(
+        {
+            3: "top-down weights are fixed random (default) and interneurons learn to cancel them; no W^T is sent down",
+            5: "the target nudges the output while the input is still on; errors live in apical dendrites of one settled state",
+        },
+        "needs the label vector (the output's target); derivatives enter only as rate differences phi(u) - phi(v_B), "
+        "exact backprop only in the weak-nudging limit; top_down='symmetric' transports W^T (keeps 3); "
+        "init='self-predicting' copies W into the interneurons once (init='random' learns it)",
+    ),
     Rule.READOUT: RuleCard(
         {
             1: "no error is sent below the output layer (the hidden layers do not learn at all)",

@@ -10,6 +10,7 @@ Applying a rule *configures* the model in place -- it never copies it:
 - ``DFA`` (Nøkland 2016): see :mod:`nets.dfa`.
 - ``PRED``, ``SIM``, ``PREDSIM`` and their ``*_BIO`` variants (Nøkland & Eidnes
   2019): see :mod:`nets.local`.
+- ``DENDRITIC`` (Sacramento et al. 2018): see :mod:`nets.dendritic`.
 - ``READOUT``: a control -- the hidden layers stay at their initial random
   weights and only the output layer is trained (backprop into it alone).
 
@@ -59,6 +60,7 @@ class Rule(str, Enum):
     PREDSIM_BIO = "predsim-bio"
     NODE_PERTURBATION = "node-perturbation"
     AGREL = "agrel"
+    DENDRITIC = "dendritic"
     READOUT = "readout-only"
 
     def __str__(self) -> str:
@@ -97,7 +99,7 @@ def as_rule(rule: Any) -> Rule:
     >>> as_rule("backprop")
     Traceback (most recent call last):
     ...
-    ValueError: rule must be one of 'bp', 'fa', 'usf', 'frsf', 'dfa', 'pred', 'sim', 'predsim', 'pred-bio', 'sim-bio', 'predsim-bio', 'node-perturbation', 'agrel', 'readout-only', got rule='backprop'
+    ValueError: rule must be one of 'bp', 'fa', 'usf', 'frsf', 'dfa', 'pred', 'sim', 'predsim', 'pred-bio', 'sim-bio', 'predsim-bio', 'node-perturbation', 'agrel', 'dendritic', 'readout-only', got rule='backprop'
     """
     if isinstance(rule, Rule):
         return rule
@@ -260,6 +262,10 @@ def apply_rule(
 
         kw = dict(optimizer=optimizer, lr=lr, weight_decay=weight_decay, seed=s)
         return NodePerturbationLearner(model, **kw) if rule is Rule.NODE_PERTURBATION else AgrelLearner(model, n_classes=n_classes, **kw)
+    if rule is Rule.DENDRITIC:  # Sacramento et al. 2018 microcircuit: nets.dendritic
+        from .dendritic import DendriticLearner
+
+        return DendriticLearner(model, optimizer=optimizer, lr=lr, weight_decay=weight_decay, seed=s, dense_feedback=dense_feedback)
     if rule is Rule.DFA:
         from .dfa import DFALearner
 

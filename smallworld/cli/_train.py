@@ -18,7 +18,7 @@ The graph wires the hidden layers (--sparse-output wires the output layer too).
 With --out, a checkpoint is written atomically after every epoch and results.json
 at the end; --resume continues an interrupted run to the same final result.
 Rules: bp, fa, usf, frsf, dfa, pred, sim, predsim, pred-bio, sim-bio, predsim-bio,
-node-perturbation, agrel, readout-only (--list-rules prints which of backprop's six
+node-perturbation, agrel, dendritic, readout-only (--list-rules prints which of backprop's six
 problems each one removes).  Data: digits, mnist1d, fashion-mnist, or a folder of IDX files.
 """
 
