@@ -566,7 +566,9 @@ def angles_to_backprop(learner: DendriticLearner, x: torch.Tensor, y: torch.Tens
     for k, (layer, g) in enumerate(zip(learner.layers, grads)):
         if getattr(layer, "sparse_storage", False):
             g = _dense(layer, g)
-        a, b = changes[2 * k].reshape(-1).to(torch.float64), -g.reshape(-1).to(torch.float64)
+        mask = getattr(layer, "mask", None)
+        change = changes[2 * k] * mask if mask is not None else changes[2 * k]  # what set_masked_grad writes
+        a, b = change.reshape(-1).to(torch.float64), -g.reshape(-1).to(torch.float64)
         na, nb = float(a.norm()), float(b.norm())
         out.append(None if na == 0 or nb == 0 else math.degrees(math.acos(max(-1.0, min(1.0, float(a @ b) / (na * nb))))))
     return out
