@@ -37,12 +37,16 @@ densities :data:`CPU_SPARSE_MAX_DENSITY` / :data:`CUDA_SPARSE_MAX_DENSITY`
 
 from __future__ import annotations
 
+import threading
+import types
 import warnings
 from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
 import torch
+
+from smallworld import _threads
 
 __all__ = [
     "BACKENDS",
@@ -59,6 +63,12 @@ __all__ = [
     "fused_backward",
     "weight_grad",
     "mask_grad_",
+    "PARALLEL_MIN_FMAS",
+    "PARALLEL_MIN_ELEMENTS",
+    "SERIAL_TWINS",
+    "run_kernel",
+    "TORCH_PARALLEL_MIN_FMAS",
+    "torch_threads_for",
 ]
 
 #: Backend names accepted by :class:`nets.SparseLinear`.
@@ -254,12 +264,100 @@ def _nb_zero_outside(g, mask):  # pragma: no cover - compiled
                 gi[j] = 0
 
 
+# ---------------------------------------------------------------- serial twins and dispatch by work size
+
+#: A product kernel runs in parallel only at or above this many multiply-adds
+#: (``nnz x batch``; twice that for the fused backward).  Measured here (2 cores,
+#: ``workqueue``, 1% masks; ``benchmarks/bench_load.py --break-even``): a parallel
+#: region costs ~0.08-0.1 ms to wake and join, so 2 threads lose below ~5e6 FMAs
+#: (0.8 ms serial: 0.81x) and win above ~1e7 (2.1x at 2e7); with one busy
+#: process beside them they only tie (0.98x at 2e7 and 4e7), and a region can
+#: wait a scheduler slice for a descheduled worker.  1e7 (~1.7 ms serial) keeps
+#: every kernel that cannot gain ~2x serial.
+PARALLEL_MIN_FMAS = 10_000_000
+
+#: The memory-bound passes (zeroing the gradient outside the mask, scattering
+#: values into a dense gradient) run in parallel only at or above this many
+#: elements: they gain little from a second core on this machine (1.0-1.5x at
+#: 4096x4096, 0.7-0.9x at 2048x2048), so only 4096x4096 and larger go parallel.
+PARALLEL_MIN_ELEMENTS = 16_000_000
+
+#: torch runs with the thread budget inside :func:`nets.train` only when the
+#: model's largest dense product per batch reaches this many FMAs (~2 ms of
+#: one-core BLAS); smaller models, and models whose sparse layers run on the
+#: numba kernels (those take the budget themselves), run torch on one thread.
+TORCH_PARALLEL_MIN_FMAS = 50_000_000
+
+_PARALLEL_LOCK = threading.Lock()  # the workqueue layer must not be entered from two threads at once
+
+
+def _serial_twin(par: "nb.core.dispatcher.Dispatcher") -> "nb.core.dispatcher.Dispatcher":
+    """The same source compiled with ``parallel=False`` (``prange`` becomes ``range``).
+
+    The copy gets its own qualified name, so its on-disk cache entries never
+    collide with the parallel kernel's.
+    """
+    f = par.py_func
+    g = types.FunctionType(f.__code__, f.__globals__, f.__name__ + "_serial", f.__defaults__, f.__closure__)
+    g.__qualname__ = f.__qualname__ + "_serial"
+    g.__doc__ = f.__doc__
+    opts = {k: v for k, v in par.targetoptions.items() if k in ("fastmath", "nogil")}
+    return nb.njit(parallel=False, cache=True, **opts)(g)
+
+
+def _use_workqueue() -> None:
+    """Pick numba's ``workqueue`` threading layer before the first parallel launch
+    (unless the user chose one with ``NUMBA_THREADING_LAYER``); see the module notes."""
+    import os
+
+    from numba.np.ufunc import parallel as _par
+
+    if not _par._is_initialized and not os.environ.get("NUMBA_THREADING_LAYER"):
+        nb.config.THREADING_LAYER = "workqueue"
+
+
+def run_kernel(name: str, work: float, *args) -> None:
+    """Run kernel ``name`` on ``args``: serially below its break-even (see
+    :data:`PARALLEL_MIN_FMAS`) or with a budget of one thread
+    (:func:`smallworld.get_num_threads`), in parallel otherwise.
+
+    A second Python thread that finds the parallel pool busy runs the serial
+    twin instead of waiting (or tripping the workqueue layer's re-entry abort).
+    """
+    par, ser, unit = _KERNELS[name]
+    n = _threads.kernel_threads(work, PARALLEL_MIN_FMAS if unit == "fma" else PARALLEL_MIN_ELEMENTS)
+    if n > 1:
+        n = min(n, nb.config.NUMBA_NUM_THREADS)
+    if n <= 1 or not _PARALLEL_LOCK.acquire(blocking=False):
+        ser(*args)
+        return
+    try:
+        _use_workqueue()
+        if nb.get_num_threads() != n:
+            nb.set_num_threads(n)
+        par(*args)
+    finally:
+        _PARALLEL_LOCK.release()
+
+
+_KERNELS = {
+    "spmm": (_nb_spmm, _serial_twin(_nb_spmm), "fma"),
+    "sddmm": (_nb_sddmm, _serial_twin(_nb_sddmm), "fma"),
+    "backward": (_nb_backward, _serial_twin(_nb_backward), "fma"),
+    "scatter_dense": (_nb_scatter_dense, _serial_twin(_nb_scatter_dense), "element"),
+    "zero_outside": (_nb_zero_outside, _serial_twin(_nb_zero_outside), "element"),
+}
+
+#: name -> (parallel kernel, serial twin, work unit) of every parallel kernel here.
+SERIAL_TWINS = {k: (v[0], v[1]) for k, v in _KERNELS.items()}
+
+
 def mask_grad_(g: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Zero ``g`` outside the bool ``mask`` in place: one parallel pass on CPU
     (reads the 1-byte mask; ~30% cheaper than multiplying by a float mask and
     no float copy of the mask is kept), ``mul_`` elsewhere."""
     if g.device.type == "cpu" and g.dtype in _SPARSE_DTYPES and g.is_contiguous() and mask.is_contiguous() and plain(g):
-        _nb_zero_outside(_np(g), _np(mask.view(torch.uint8)))
+        run_kernel("zero_outside", g.numel(), _np(g), _np(mask.view(torch.uint8)))
         return g
     return g.masked_fill_(~mask, 0)  # not mul_: inf * 0 would leave NaN outside the mask
 
@@ -305,7 +403,7 @@ def forward(
     xt = x.t().contiguous()
     y = torch.empty((x.shape[0], s.shape[0]), dtype=x.dtype, device="cpu")
     b = _np(bias) if bias is not None else np.empty(0, dtype=_np(xt).dtype)
-    _nb_spmm(_np(s.crow), _np(s.col), _np(w.contiguous()), _np(xt), b, _np(y))
+    run_kernel("spmm", s.nnz * x.shape[0], _np(s.crow), _np(s.col), _np(w.contiguous()), _np(xt), b, _np(y))
     return y, xt
 
 
@@ -322,7 +420,8 @@ def input_grad(
         return torch.sparse.mm(ft, grad_out.t()).t().contiguous()
     gt = grad_out.t().contiguous()
     gx = torch.empty((grad_out.shape[0], s.shape[1]), dtype=grad_out.dtype, device="cpu")
-    _nb_spmm(_np(s.crow_t), _np(s.col_t), _np(vt.contiguous()), _np(gt), np.empty(0, dtype=_np(gt).dtype), _np(gx))
+    run_kernel("spmm", s.nnz * grad_out.shape[0], _np(s.crow_t), _np(s.col_t), _np(vt.contiguous()), _np(gt),
+               np.empty(0, dtype=_np(gt).dtype), _np(gx))
     return gx
 
 
@@ -336,7 +435,8 @@ def fused_backward(
     gx = torch.empty((grad_out.shape[0], s.shape[1]), dtype=grad_out.dtype, device="cpu")
     gw = torch.empty(s.nnz, dtype=grad_out.dtype, device="cpu")
     ft = feedback[s.perm_t].contiguous()
-    _nb_backward(_np(s.crow_t), _np(s.col_t), _np(s.perm_t), _np(ft), _np(gt), _np(saved), _np(gx), _np(gw))
+    run_kernel("backward", 2 * s.nnz * grad_out.shape[0], _np(s.crow_t), _np(s.col_t), _np(s.perm_t), _np(ft), _np(gt),
+               _np(saved), _np(gx), _np(gw))
     return gx, gw
 
 
@@ -353,7 +453,7 @@ def weight_values_grad(kernel: str, grad_out: torch.Tensor, saved: torch.Tensor,
         return torch.sparse.sampled_addmm(pattern, grad_out.t(), saved, beta=0.0).values()
     gt = grad_out.t().contiguous()
     vals = torch.empty(s.nnz, dtype=saved.dtype, device="cpu")
-    _nb_sddmm(_np(s.crow), _np(s.col), _np(gt), _np(saved), _np(vals))
+    run_kernel("sddmm", s.nnz * grad_out.shape[0], _np(s.crow), _np(s.col), _np(gt), _np(saved), _np(vals))
     return vals
 
 
@@ -376,5 +476,38 @@ def weight_grad(
         g[s.flat] = vals
         return g.view(s.shape)
     g = torch.empty(s.shape, dtype=saved.dtype, device="cpu")
-    _nb_scatter_dense(_np(s.crow), _np(s.col), _np(vals), _np(g))
+    run_kernel("scatter_dense", s.shape[0] * s.shape[1], _np(s.crow), _np(s.col), _np(vals), _np(g))
     return g
+
+
+def torch_threads_for(model: torch.nn.Module, batch_size: int):
+    """The torch intra-op thread scope of a training run (a context manager).
+
+    One thread when the model's largest dense product per batch is below
+    :data:`TORCH_PARALLEL_MIN_FMAS` or when any of its sparse layers runs the
+    numba kernels (they take the thread budget; torch's own pool beside them
+    would make ``budget + 1`` busy threads), the budget
+    (:func:`smallworld.get_num_threads`) otherwise.  torch's setting is
+    restored on exit.
+
+    Examples
+    --------
+    >>> with torch_threads_for(torch.nn.Linear(64, 64), 64) as n:
+    ...     n, torch.get_num_threads()
+    (1, 1)
+    """
+    largest = 0
+    uses_numba = False
+    for m in model.modules():
+        if isinstance(m, torch.nn.Linear):
+            largest = max(largest, m.in_features * m.out_features)
+        elif callable(getattr(m, "resolved_backend", None)) and hasattr(m, "in_features"):
+            try:
+                kernel = m.resolved_backend()
+            except (RuntimeError, TypeError, ValueError):  # a layer that cannot say: count it as dense
+                kernel = "dense"
+            uses_numba |= kernel == "numba"
+            if kernel == "dense":
+                largest = max(largest, m.in_features * m.out_features)
+    work = 0 if uses_numba else largest * batch_size
+    return _threads.torch_threads(work, TORCH_PARALLEL_MIN_FMAS)

@@ -454,7 +454,10 @@ def train(
     if rewirer is not None and rewire.track:
         config["topology_initial"] = state["config"]["topology_initial"] if state is not None else rewirer.topology()
     result = TrainResult(rule.value, history, config)
-    _run_epochs(learner, ds, result, gen, epochs, batch_size, ckpt_path, progress, callback, rewirer)
+    from nets._backends import torch_threads_for  # the thread policy (smallworld._threads)
+
+    with torch_threads_for(model, batch_size):
+        _run_epochs(learner, ds, result, gen, epochs, batch_size, ckpt_path, progress, callback, rewirer)
     if out_dir is not None:
         write_json(out_dir / RESULTS_NAME, result.to_dict())
     return result

@@ -7,6 +7,7 @@ adjacency over nodes ``0..n-1``; :func:`as_graph` converts anything into it.
 """
 
 from smallworld import datasets
+from smallworld._threads import get_num_threads, set_num_threads, thread_limit
 from smallworld._graph import as_graph, edge_array, is_directed, to_edge_index, to_networkx, to_torch_mask
 from smallworld.generators import (
     barabasi_albert,
@@ -52,4 +53,7 @@ __all__ = [
     "spatial",
     "hierarchical_modular",
     "bipartite",
+    "get_num_threads",
+    "set_num_threads",
+    "thread_limit",
 ]

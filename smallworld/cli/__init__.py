@@ -10,6 +10,11 @@ module ``smallworld/cli/_<name>.py`` that defines
 Heavy libraries (torch, matplotlib, the analysis package) are imported inside
 ``run`` so that ``smallworld --help`` and ``import smallworld`` stay fast.
 
+Every subcommand takes ``--threads N`` (added here, in :func:`build_parser`,
+not by the subcommands): the thread budget of the run's compiled kernels and
+torch (:func:`smallworld.set_num_threads`; default ``SMALLWORLD_NUM_THREADS``
+or the cores this process may use).
+
 User errors (``ValueError``, ``TypeError``, missing or existing files) become
 one line on stderr and exit status 2, never a traceback.  The library refuses
 work that cannot fit before allocating it (a ``ValueError``); a
@@ -70,8 +75,34 @@ def build_parser() -> argparse.ArgumentParser:
         # (a subcommand's add_arguments may refine this, as generate does)
         p.error = _one_line_error(p)  # type: ignore[method-assign]
         mod.add_arguments(p)
+        _add_threads(p)
         p.set_defaults(_run=mod.run)
     return parser
+
+
+def _threads_arg(text: str) -> int:
+    """``--threads`` value: an integer >= 1 (argparse turns the error into one line, exit 2)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1 (a number of threads), got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1 (a number of threads), got {n}")
+    return n
+
+
+def _add_threads(parser: argparse.ArgumentParser, default: Any = None) -> None:
+    """Add ``--threads`` to a subcommand and to any nested sub-subcommand (``generate MODEL``), so
+    it may come before or after the nested name; nested copies leave an earlier value alone."""
+    parser.add_argument(
+        "--threads", type=_threads_arg, default=default, metavar="N",
+        help="CPU threads for compiled kernels and torch (default: $SMALLWORLD_NUM_THREADS, else the cores this "
+             "process may use: affinity and cgroup quota); small kernels run on one thread regardless",
+    )  # fmt: skip
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for nested in dict.fromkeys(action.choices.values()):  # aliases share a parser
+                _add_threads(nested, argparse.SUPPRESS)
 
 
 def _one_line_error(parser: argparse.ArgumentParser) -> Any:
@@ -90,7 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     previous = _terminate_as_interrupt()
     try:
-        return int(args._run(args) or 0)
+        if getattr(args, "threads", None) is None:
+            return int(args._run(args) or 0)
+        from smallworld._threads import thread_limit
+
+        with thread_limit(args.threads):  # restored after the command (main may run in-process)
+            return int(args._run(args) or 0)
     except KeyboardInterrupt as exc:
         print(f"smallworld {args.command}: {'terminated' if isinstance(exc, _Terminated) else 'interrupted'}",
               file=sys.stderr)

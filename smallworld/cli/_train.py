@@ -78,7 +78,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dense-feedback", action="store_true", help="FA/uSF/frSF: a dense B instead of a masked one")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
     parser.add_argument("--seed", type=int, default=0, help="seed of masks, weights, split and batch order (default 0)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--out", default=None, metavar="DIR", help="folder for checkpoint.pt and results.json")
     parser.add_argument("--resume", action="store_true", help="continue the run checkpointed in --out")
     parser.add_argument(
@@ -172,8 +171,6 @@ def run(args: Any) -> int:
     if args.data in ("mnist", "idx"):
         raise ValueError(f"--data {args.data} needs the folder of IDX files itself: --data DIR")
 
-    import torch
-
     from nets._checkpoint import CHECKPOINT_NAME, RESULTS_NAME, write_json
     from nets._learner import check_optimizer
     from nets._utils import resolve_device
@@ -199,8 +196,6 @@ def run(args: Any) -> int:
         device = resolve_device(args.device)
     except (ValueError, TypeError) as exc:
         raise type(exc)(_as_flags(str(exc))) from None
-    if args.threads is not None:
-        torch.set_num_threads(check_int(args.threads, "--threads", min_val=1))
     try:
         data = load_dataset(args.data, seed=args.seed, test_size=args.test_size)
     except ValueError as exc:  # the library names its argument; here it is a flag
