@@ -108,7 +108,7 @@ from ._learner import Learner, cross_entropy, layered_parts, make_optimizer
 from ._utils import seed_int
 from .reward import set_masked_grad
 
-__all__ = ["DendriticLearner", "SoftRectifier", "MicrocircuitState", "CONSTANTS", "angles_to_backprop"]
+__all__ = ["DendriticLearner", "SoftRectifier", "MicrocircuitState", "CONSTANTS", "PI_LR_FACTOR", "angles_to_backprop"]
 
 #: Default learning rate of W^PI relative to ``lr`` (see :class:`DendriticLearner`, ``pi_lr``).
 PI_LR_FACTOR = 0.1
@@ -190,7 +190,10 @@ class DendriticLearner(Learner):
         :class:`~nets.SparseMLP`); its layers are the forward weights ``W^PP_{k,k-1}``.
     optimizer, lr, weight_decay
         As for :func:`nets.apply_rule`; the model's layers use ``lr``, the interneuron
-        and top-down weights ``interneuron_lr`` (default ``lr``).
+        (``W^IP``, ``b^I``) and learned top-down weights ``interneuron_lr`` (default ``lr``:
+        with Adam and ``init="self-predicting"`` the interneurons then track the layer above),
+        ``W^PI`` uses ``pi_lr`` (default ``PI_LR_FACTOR * lr`` = ``0.1 * lr``: the W^PI rule also
+        learns to cancel the predictable part of the error, so it is kept slow).
     seed : None, int or Generator
         Seeds the microcircuit's random weights and the Euler noise.
     mode : {"steady", "euler"}
@@ -203,6 +206,8 @@ class DendriticLearner(Learner):
         Output target built from labels in :meth:`step`.
     dense_feedback : bool
         Dense microcircuit weights instead of ones that follow the layers' masks.
+    interneuron_lr, pi_lr : float, optional
+        See ``optimizer`` above.
     g_lk, g_A, g_B, g_D, g_som, dt, n_steps, tau_w : float
         Conductances (1/ms), Euler step (ms), steps per pattern, weight low-pass (ms);
         defaults :data:`CONSTANTS`.
