@@ -30,6 +30,29 @@ return a dense gradient that is zero outside the mask, an ``O(out * in)`` write)
 or only the ``nnz`` values on the mask (then every product is ``O(nnz * batch)``
 and the gradient and optimizer step are ``O(nnz)``); see :class:`nets.SparseLinear`.
 
+Threads
+-------
+Every numba kernel here has a serial twin (same source, ``parallel=False``,
+its own cache entry); :func:`run_kernel` runs the parallel one only when the
+call's work reaches :data:`PARALLEL_MIN_FMAS` / :data:`PARALLEL_MIN_ELEMENTS`
+and the thread budget (:func:`smallworld.get_num_threads`) is above 1.  A
+parallel region costs ~0.1 ms to wake and join here, and on a busy machine it
+waits for its slowest thread: a 64-wide layer's microsecond kernels lost 3-38x
+that way, so they now run serially.
+
+Threading layer: ``workqueue`` (unless ``NUMBA_THREADING_LAYER`` says
+otherwise), chosen by measurement and by how it waits.  numba's ``omp`` layer
+links the system ``libgomp`` while torch ships its own, so a process gets two
+OpenMP runtimes whose workers both spin after each region: on this 2-core
+machine with other jobs running, the 4096x4096 1% layer fwd+bwd took 11 ms or
+70-80 ms (bimodal) with ``omp`` against a steady 16-22 ms with ``workqueue``
+and torch on one thread (serial: 24 ms).  ``tbb`` is not installed here.
+``workqueue`` workers sleep between regions; its static split cannot move
+work to a free core, but a split of a large kernel costs at most its serial
+time under full load, and the break-even keeps small kernels off it.  It may
+not be entered from two threads at once, so a second Python thread finding the
+pool busy runs the serial twin.
+
 ``backend="auto"`` (:func:`choose_backend`) uses the measured break-even
 densities :data:`CPU_SPARSE_MAX_DENSITY` / :data:`CUDA_SPARSE_MAX_DENSITY`
 (see ``benchmarks/bench_layer.py`` and BENCHMARKS.md).

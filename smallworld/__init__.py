@@ -6,7 +6,11 @@ Generate small-world and scale-free graphs, wire them into torch networks
 adjacency over nodes ``0..n-1``; :func:`as_graph` converts anything into it.
 """
 
-from smallworld import datasets
+from smallworld._numba_cache import ensure_cache_dir as _ensure_cache_dir
+
+_ensure_cache_dir()  # before any kernel: a read-only install with no writable HOME still caches
+
+from smallworld import datasets  # noqa: E402
 from smallworld._threads import get_num_threads, set_num_threads, thread_limit
 from smallworld._graph import as_graph, edge_array, is_directed, to_edge_index, to_networkx, to_torch_mask
 from smallworld.generators import (

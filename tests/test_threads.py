@@ -264,3 +264,31 @@ def test_threads_applies_for_the_command_and_is_restored(tmp_path, capsys):
                  "--out", str(out), "--threads", "1"]) == 0
     assert out.exists()
     assert smallworld.get_num_threads() == budget and torch.get_num_threads() == torch_before
+
+
+# ---------------------------------------------------------------- numba cache from a read-only install
+
+
+def test_cache_dir_fallback_when_install_and_home_are_read_only(monkeypatch, tmp_path):
+    import numba
+
+    from smallworld import _numba_cache as C
+
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+    monkeypatch.setattr(C.tempfile, "gettempdir", lambda: str(tmp_path))
+    real = C._writable
+    monkeypatch.setattr(C, "_writable", lambda folder: str(folder).startswith(str(tmp_path)) and real(folder))
+    folder = C.ensure_cache_dir()
+    assert folder is not None and folder.startswith(str(tmp_path)) and numba.config.CACHE_DIR == folder
+
+
+def test_cache_dir_left_alone_when_set_or_writable(monkeypatch, tmp_path):
+    import numba
+
+    from smallworld import _numba_cache as C
+
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path))
+    assert C.ensure_cache_dir() is None and numba.config.CACHE_DIR == str(tmp_path)
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+    monkeypatch.setattr(C, "_writable", lambda folder: True)
+    assert C.ensure_cache_dir() is None and numba.config.CACHE_DIR == ""
