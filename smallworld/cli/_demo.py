@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     from smallworld.cli._demo_figures import write_figures
     from smallworld.cli._demo_report import report_markdown, results_table, score_table, summary
     from smallworld.cli._demo_score import omega_niter, score_model
-    from smallworld.cli._demo_train import aggregate, train_all
+    from smallworld.cli._demo_train import aggregate, estimate_costs, train_all
 
     t0 = time.perf_counter()
     seed = check_int(args.seed, "--seed", min_val=0)
@@ -159,10 +159,15 @@ def run(args: argparse.Namespace) -> int:
             scores[w.name], fits[w.name], degrees[w.name] = score_model(w.make(seed), niter=cfg.niter, nrand=cfg.nrand,
                                                        n_bootstrap=cfg.n_bootstrap, seed=seed)
 
-        total = len(wirings) * len(cfg.rules) * len(seeds)
-        with tqdm(total=total, desc="training", unit="run", leave=False, disable=None) as bar:
+        # the bar counts estimated seconds, not runs: the DAG's runs cost ~30x a layered net's (ETA honest)
+        costs = estimate_costs(wirings, cfg.rules, data, epochs=cfg.epochs, batch_size=cfg.batch_size,
+                               device=device, seed=seed)
+        total = sum(costs.values()) * len(seeds)
+        with tqdm(total=total, desc=f"training {len(wirings) * len(cfg.rules) * len(seeds)} runs", unit="s",
+                  unit_scale=False, leave=False, disable=None,
+                  bar_format="{l_bar}{bar}| est. {n:.0f}/{total:.0f} s [{elapsed}<{remaining}{postfix}]") as bar:
             runs = aggregate(train_all(wirings, cfg.rules, seeds, data, epochs=cfg.epochs, lr=cfg.lr,
-                                       batch_size=cfg.batch_size, device=device, bar=bar))
+                                       batch_size=cfg.batch_size, device=device, bar=bar, costs=costs))
 
         ps = WS98_PS if cfg.ws_points == len(WS98_PS) else tuple(np.logspace(-4, 0, cfg.ws_points))
         with tqdm(total=len(ps) * cfg.ws_seeds, desc="WS Fig. 2", unit="graph", leave=False, disable=None) as bar:

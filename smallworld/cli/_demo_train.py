@@ -8,7 +8,45 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["train_all", "aggregate"]
+__all__ = ["train_all", "aggregate", "estimate_costs", "RULE_COST"]
+
+#: Relative step cost of a rule against backprop on the same net (BENCHMARKS.md, bench_rules.py:
+#: fa 1.03, dfa 0.83, predsim 2.5); the reward rules run one forward and a cheap update (~1),
+#: the readout-only control a forward and the last layer's backward.
+RULE_COST = {"predsim": 2.5, "dfa": 0.85, "readout-only": 0.6}
+
+
+def estimate_costs(wirings: Sequence[Any], rules: Sequence[str], data: Any, *, epochs: int, batch_size: int,
+                   device: str, seed: int) -> dict[tuple[str, str], float]:
+    """Estimated seconds of one training run per ``(wiring, rule)``, from a timed probe step.
+
+    Each wiring's model runs one forward+backward on a batch (after one
+    untimed warm-up), times the batches per epoch, the epochs and
+    :data:`RULE_COST`.  Runs differ by 30x here (the neuron-level DAG steps
+    through ~70 topological levels), so a progress bar counting runs would show
+    an ETA far too short while the fast nets train; weighting each run by its
+    estimate keeps the ETA honest whatever the order.  The probes take well
+    under a second in all.
+    """
+    import time
+
+    import torch
+
+    xb, yb = data.X_train[:batch_size].to(device), data.y_train[:batch_size].to(device)
+    n_batches = -(-int(data.y_train.shape[0]) // batch_size)
+    costs = {}
+    for w in wirings:
+        model = w.make(seed).to(device)
+        best = float("inf")
+        for i in range(3):
+            t = time.perf_counter()
+            torch.nn.functional.cross_entropy(model(xb), yb).backward()
+            if i:
+                best = min(best, time.perf_counter() - t)
+        for rule in rules:
+            # the step's optimizer update and the per-epoch evaluation add about a third
+            costs[(w.name, rule)] = 1.3 * best * n_batches * epochs * RULE_COST.get(rule, 1.0)
+    return costs
 
 
 def train_all(
@@ -22,13 +60,16 @@ def train_all(
     batch_size: int,
     device: str,
     bar: Any = None,
+    costs: dict[tuple[str, str], float] | None = None,
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """Train every wiring with every rule for every seed; one :func:`nets.train` call per run.
 
     The seed sets both the model's initial weights and the run (batch order,
     feedback matrices), so the rules of one seed start from the same weights.
     A rule a model cannot run (``TypeError`` from :func:`nets.train`) is
-    recorded as skipped with the reason, not hidden.
+    recorded as skipped with the reason, not hidden.  With ``costs``
+    (:func:`estimate_costs`), ``bar`` advances by each run's estimate instead
+    of by 1, so its ETA weighs slow runs as what they are.
 
     Returns
     -------
@@ -57,7 +98,7 @@ def train_all(
                         rec["times"].append(float(sum(h["time_s"] for h in res.history)))
                         rec["histories"].append(res.history)
                 if bar is not None:
-                    bar.update(1)
+                    bar.update(1 if costs is None else costs[(w.name, rule)])
     return runs
 
 
