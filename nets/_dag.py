@@ -68,11 +68,14 @@ def act_code(act: nn.Module) -> int | None:
 
 # ------------------------------------------------------------------------- kernels
 
+#: LLVM fast-math flags of the kernels: reassociation (vectorised sums) but no ``nnan``/``ninf``,
+#: so a NaN goes through exactly as in torch (``relu(nan)`` is nan; NaN detection relies on it).
+_FASTMATH = {"reassoc", "contract", "arcp", "nsz", "afn"}
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-@nb.njit(cache=True, nogil=True, fastmath=True)
+@nb.njit(cache=True, nogil=True, fastmath=_FASTMATH)
 def _dag_forward(indptr, src, w, b, drive, xt, code, n0, Z, H):  # pragma: no cover - compiled
     """Z, H (neurons x batch) in position order; see the module docstring."""
     n, nb_ = Z.shape
@@ -107,7 +110,7 @@ def _dag_forward(indptr, src, w, b, drive, xt, code, n0, Z, H):  # pragma: no co
         h = H[i]
         if code == 0:
             for t in range(nb_):
-                h[t] = z[t] if z[t] > 0 else 0.0
+                h[t] = 0.0 if z[t] <= 0 else z[t]  # nan stays nan, as torch.relu
         elif code == 1:
             for t in range(nb_):
                 h[t] = math.tanh(z[t])
@@ -122,7 +125,7 @@ def _dag_forward(indptr, src, w, b, drive, xt, code, n0, Z, H):  # pragma: no co
                 h[t] = z[t]
 
 
-@nb.njit(cache=True, nogil=True, fastmath=True)
+@nb.njit(cache=True, nogil=True, fastmath=_FASTMATH)
 def _dag_backward(indptr, src, f, prop_mode, prop, drive, Z, H, code, n0, DH, DZ, gw, gb, dx, want_dx):  # pragma: no cover - compiled
     """Reverse sweep: ``dz = dh * act'(z) + dz_out``; ``gb = sum dz``; ``gw_k = <dz, h_src>``;
     ``dh_src += F_k dz`` where the arc propagates (``prop_mode`` 0: every arc, 1: ``prop[k]``,

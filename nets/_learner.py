@@ -15,7 +15,12 @@ from torch import nn
 
 from smallworld._validation import check_choice, check_real
 
-__all__ = ["Learner", "OPTIMIZERS", "check_optimizer", "make_optimizer", "layered_parts", "TrainingDiverged", "cross_entropy"]
+__all__ = [
+    "Learner", "OPTIMIZERS", "check_optimizer", "make_optimizer", "layered_parts", "is_dag", "TrainingDiverged", "cross_entropy",
+]  # fmt: skip
+
+#: The rules that run on a :class:`nets.WiredNet` (a DAG) as well as on a layered model.
+DAG_RULES = "bp, fa, usf, frsf, dfa, pred, sim, predsim (and -bio), readout-only or agrel"
 
 #: Optimizer names accepted by :func:`nets.train` (``"sgd"`` uses momentum 0.9).
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -65,7 +70,10 @@ def layered_parts(model: nn.Module, rule: str) -> tuple[list[nn.Module], Any]:
 
     ``forward`` must be ``act`` after every layer but the last (as in
     :class:`nets.SparseMLP`).  :class:`nets.WiredNet` is refused: its levels read
-    the activations of *all* earlier levels, so there is no chain of blocks.
+    the activations of *all* earlier levels, so there is no chain of layers.  The
+    rules with a DAG path (:data:`DAG_RULES`) never call this for a WiredNet
+    (:func:`nets.apply_rule` sends it to their DAG learners); the ones that still
+    do (dendritic, node-perturbation) need a chain of layers.
 
     Raises
     ------
@@ -79,8 +87,8 @@ def layered_parts(model: nn.Module, rule: str) -> tuple[list[nn.Module], Any]:
     hint = "use bp, fa, usf or frsf" if callable(getattr(model, "set_feedback", None)) else "use bp"
     if isinstance(model, WiredNet):
         raise TypeError(
-            f"rule {rule!r} needs a layered MLP (nets.SparseMLP); a WiredNet's levels read all earlier "
-            f"activations, so it has no chain of blocks ({hint})"
+            f"rule {rule!r} needs a layered MLP (nets.SparseMLP): it runs layer after layer, and a WiredNet's "
+            f"levels read all earlier activations, so it has no chain of layers (on a WiredNet use {DAG_RULES})"
         )
     if not isinstance(layers, (nn.ModuleList, nn.Sequential, list, tuple)) or len(layers) < 1 or not callable(act):
         raise TypeError(
@@ -95,6 +103,13 @@ def layered_parts(model: nn.Module, rule: str) -> tuple[list[nn.Module], Any]:
                 f"and layer {i - 1} gives {n_prev}"
             )
     return list(layers), act
+
+
+def is_dag(model: nn.Module) -> bool:
+    """True for a :class:`nets.WiredNet` (its rules run through ``model.propagate`` with gradient cuts)."""
+    from .models import WiredNet
+
+    return isinstance(model, WiredNet)
 
 
 class Learner:

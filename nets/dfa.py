@@ -13,6 +13,12 @@ backward receives ``e`` and returns, in the same pass, ``e`` for the logits
 and ``e @ B_i`` for every hidden activation ``h_i``; autograd carries that
 through ``f'`` and into each layer's own (masked) weight gradient.
 
+On a DAG (:class:`nets.WiredNet`, :class:`DAGDFALearner`) every *hidden
+neuron* -- one with incoming arcs that is not an output -- gets its own column
+of one fixed random ``B`` (``n_out x n_hidden``): ``dh_j = (e B)_j``, and no
+error travels along any arc (``propagate(cut="all")``); the output neurons
+receive ``e`` itself.  That is the layered rule with each neuron its own layer.
+
 References
 ----------
 .. [1] A. Nøkland, "Direct feedback alignment provides learning in deep neural networks",
@@ -29,7 +35,7 @@ from torch import nn
 from ._learner import Learner, cross_entropy, layered_parts, make_optimizer
 from ._utils import apply_function, torch_generator
 
-__all__ = ["DFAOutput", "DFAFeedback", "dfa_forward", "DFALearner"]
+__all__ = ["DFAOutput", "DFAFeedback", "dfa_forward", "DFALearner", "DAGDFALearner"]
 
 
 class DFAOutput(torch.autograd.Function):
@@ -141,6 +147,51 @@ class DFALearner(Learner):
         opt = self.optimizers["model"]
         opt.zero_grad(set_to_none=True)
         logits = dfa_forward(self.layers, self.act, self.extra["feedback"], x)
+        loss = cross_entropy(logits, y)
+        loss.backward()
+        opt.step()
+        return loss.detach(), logits.detach()
+
+
+class DAGDFALearner(Learner):
+    """DFA bound to a :class:`nets.WiredNet`: one ``B`` column per hidden neuron, no error along arcs.
+
+    ``extra["feedback"]`` holds ``B`` (``n_outputs x len(model.hidden_neurons)``,
+    the same draw as :class:`DFAFeedback`); one optimizer ``"model"``.  The
+    forward is the model's own (``propagate(cut="all", hidden=True)``); the
+    logits pass through :class:`DFAOutput`, whose backward puts ``e B`` on the
+    hidden activations, and the fused kernel carries it through ``f'`` into each
+    neuron's incoming weights and bias.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from nets import WiredNet
+    >>> net = WiredNet(nx.cycle_graph(8), inputs=2, outputs=2, seed=0)
+    >>> learner = DAGDFALearner(net, optimizer="adam", lr=1e-2, weight_decay=0.0, seed=0)
+    >>> tuple(learner.extra["feedback"].B0.shape), net.hidden_neurons.tolist()  # neuron 1 is an input with an in-arc
+    ((2, 5), [1, 2, 3, 4, 5])
+    """
+
+    def __init__(self, model: nn.Module, *, optimizer: str, lr: float, weight_decay: float, seed: Any) -> None:
+        from .rules import Rule
+
+        super().__init__(model, Rule.DFA)
+        n_hidden = int(model.hidden_neurons.size)
+        if n_hidden == 0:
+            raise ValueError(
+                "rule 'dfa' needs hidden neurons (neurons with incoming arcs that are not outputs); this WiredNet "
+                "has none, so the output error has nowhere to go but the outputs (use bp)"
+            )
+        p = next(model.parameters())
+        self.extra["feedback"] = DFAFeedback([n_hidden], int(model.n_outputs), seed=seed, device=p.device, dtype=p.dtype)
+        self.optimizers["model"] = make_optimizer(optimizer, model.parameters(), lr, weight_decay)
+
+    def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        opt = self.optimizers["model"]
+        opt.zero_grad(set_to_none=True)
+        logits, hidden = self.model.propagate(x, cut="all", hidden=True)
+        logits = apply_function(DFAOutput, logits, self.extra["feedback"].matrices(), hidden)
         loss = cross_entropy(logits, y)
         loss.backward()
         opt.step()

@@ -25,6 +25,18 @@ free its gradients, move on; the output layer is trained with cross-entropy on
 its detached input.  Only one block's activations and gradients are alive at a
 time, which is where the memory saving over backprop comes from.
 
+On a DAG (:class:`nets.WiredNet`, :class:`DAGLocalLearner`) a block is a run of
+whole topological levels (``model.blocks``): its head reads the activations of
+the block's neurons, error flows along the arcs *inside* the block through each
+level's feedback mode (``W`` for pred/sim/predsim, the fixed random ``B`` of FA
+for the bio variants, so a bio block never reads a forward weight), and inputs
+from other blocks act as detached values (``propagate(cut="blocks")``).  The
+output neurons form their own group, trained by the output cross-entropy on
+their (detached) inputs.  All blocks run in one forward/backward: since no
+gradient crosses blocks, the sum of the losses gives each parameter exactly its
+own block's gradient, and Adam/AdamW/SGD update elementwise, so one optimizer
+over all blocks makes the same updates as one per block.
+
 References
 ----------
 .. [1] A. Nøkland and L. H. Eidnes, "Training neural networks with local error signals",
@@ -45,7 +57,7 @@ from ._learner import Learner, cross_entropy, layered_parts, make_optimizer
 from ._utils import torch_generator
 from .layers import SparseLinear  # heads are dense SparseLinear layers: seeded init, FA feedback for bio
 
-__all__ = ["similarity_matrix", "LocalHead", "LocalLearner", "BIO_TARGET_DIM"]
+__all__ = ["similarity_matrix", "LocalHead", "LocalLearner", "DAGLocalLearner", "BIO_TARGET_DIM"]
 
 #: Width of the random label projection ``P`` of the bio variants.
 BIO_TARGET_DIM = 128
@@ -230,4 +242,83 @@ class LocalLearner(Learner):
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
+        return loss.detach(), logits.detach()
+
+
+class DAGLocalLearner(Learner):
+    """A local-loss rule bound to a :class:`nets.WiredNet`: one :class:`LocalHead` per block.
+
+    ``extra["heads"]`` holds the head of each block (on the block's hidden
+    neurons, ``model.block_columns()``); one optimizer ``"model"`` trains the
+    network and the heads (see the module docstring for why one is the same as
+    one per block).  The caller configures the feedback of the levels (the bio
+    variants: FA, by :func:`nets.apply_rule`).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from nets import WiredNet, Rule
+    >>> net = WiredNet(nx.path_graph(8), inputs=1, outputs=1, blocks=2, seed=0)
+    >>> learner = DAGLocalLearner(net, Rule.PRED, optimizer="adam", lr=1e-2, weight_decay=0.0, seed=0, n_classes=2)
+    >>> len(learner.extra["heads"]), learner.extra["heads"][0].pred.in_features
+    (2, 3)
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        rule: Any,
+        *,
+        optimizer: str,
+        lr: float,
+        weight_decay: float,
+        seed: Any,
+        n_classes: int | None = None,
+        beta: float = 0.99,
+    ) -> None:
+        super().__init__(model, rule)
+        if model.n_blocks == 0:
+            raise ValueError(
+                f"rule {rule.value!r} needs hidden neurons to put local heads on (neurons with incoming arcs that "
+                "are not outputs); this WiredNet has none (use bp)"
+            )
+        n_classes = int(model.n_outputs) if n_classes is None else check_int(n_classes, "n_classes", min_val=2)
+        beta = check_real(beta, "beta", min_val=0, max_val=1)
+        kind = rule.value.split("-")[0]
+        p = next(model.parameters())
+        g = torch_generator(seed)
+        self._columns = [torch.as_tensor(c, device=p.device) for c in model.block_columns()]
+        heads = [
+            LocalHead(
+                int(c.numel()), n_classes, kind=kind, bio=rule.is_bio, beta=beta,
+                seed=int(torch.randint(0, 2**62, (1,), generator=g, device="cpu")), device=p.device, dtype=p.dtype,
+            )  # fmt: skip
+            for c in self._columns
+        ]
+        self.extra["heads"] = nn.ModuleList(heads)
+        params = list(model.parameters()) + [q for h in heads for q in h.parameters()]
+        self.optimizers["model"] = make_optimizer(optimizer, params, lr, weight_decay)
+        self._local: list[torch.Tensor] = []
+
+    def to(self, device: Any) -> "DAGLocalLearner":
+        super().to(device)
+        self._columns = [c.to(device) for c in self._columns]
+        return self
+
+    def local_loss_tensors(self) -> list[torch.Tensor]:
+        """The blocks' local losses at the last step (detached 0-d tensors)."""
+        return list(self._local)
+
+    def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        opt = self.optimizers["model"]
+        opt.zero_grad(set_to_none=True)
+        logits, hidden = self.model.propagate(x, cut="blocks", hidden=True)
+        cols = self._columns
+        if cols and cols[0].device != hidden.device:
+            cols = self._columns = [c.to(hidden.device) for c in cols]
+        local = [head(hidden.index_select(1, c), y) for head, c in zip(self.extra["heads"], cols)]
+        loss = cross_entropy(logits, y)
+        (loss + torch.stack(local).sum()).backward()
+        opt.step()
+        self._local = [v.detach() for v in local]
         return loss.detach(), logits.detach()

@@ -14,6 +14,22 @@ Applying a rule *configures* the model in place -- it never copies it:
 - ``READOUT``: a control -- the hidden layers stay at their initial random
   weights and only the output layer is trained (backprop into it alone).
 
+On a DAG (:class:`~nets.WiredNet`) every rule but ``NODE_PERTURBATION`` and
+``DENDRITIC`` (which run layer after layer) has a path; they differ only in
+which arcs carry error back (:meth:`~nets.WiredNet.propagate`'s ``cut``):
+
+- BP, FA, uSF, frSF: every arc, through each level's feedback matrix;
+- DFA: no arc; each hidden neuron gets its own fixed random projection of the
+  output error (:class:`nets.dfa.DAGDFALearner`);
+- pred, sim, predsim: a *block* is a run of whole topological levels
+  (``model.blocks``) with its own local head; error flows only along arcs
+  inside a block, through ``W`` -- or, for the ``-bio`` variants, through the
+  fixed random ``B`` of FA (the levels are set to FA), never ``W``
+  (:class:`nets.local.DAGLocalLearner`); the output neurons are trained by
+  the output cross-entropy on their detached inputs;
+- READOUT: no arc; only the arcs into output neurons and the output neurons'
+  biases train (:class:`DAGReadoutLearner`; weight decay too touches only them).
+
 Rules are picked by enum or by their string value (``"predsim"``, ``"pred-bio"``);
 underscores and case are accepted (``"PREDSIM_BIO"``).
 """
@@ -26,12 +42,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._learner import Learner, check_optimizer, cross_entropy, layered_parts, make_optimizer
+from ._learner import Learner, check_optimizer, cross_entropy, is_dag, layered_parts, make_optimizer
 from smallworld._validation import check_bool, check_int, check_real
 
 from ._utils import seed_int
 
-__all__ = ["Rule", "as_rule", "apply_rule", "feedback_layers"]
+__all__ = ["Rule", "as_rule", "apply_rule", "feedback_layers", "DAGReadoutLearner"]
 
 
 class Rule(str, Enum):
@@ -174,6 +190,68 @@ class ReadoutLearner(Learner):
         return loss.detach(), logits.detach()
 
 
+class DAGReadoutLearner(Learner):
+    """Readout control on a :class:`~nets.WiredNet`: only the arcs into output neurons and their biases train.
+
+    The forward is the model's own with no error along any arc
+    (``propagate(cut="all")``), so hidden neurons get exactly zero gradient; the
+    optimizer ``"readout"`` holds the levels that contain output neurons and runs
+    without weight decay of its own: ``weight_decay`` is applied here to the
+    trainable entries only (added to the gradient for ``"adam"``/``"sgd"``,
+    decoupled for ``"adamw"``, as torch does), so frozen weights never move.
+    """
+
+    def __init__(self, model: nn.Module, rule: Rule, optimizer: str, lr: float, weight_decay: float) -> None:
+        super().__init__(model, rule)
+        w = model.wiring
+        outs = set(w.outputs.tolist())
+        self._levels = []  # (layer, bool rows of output neurons)
+        for lv, layer in enumerate(model.layers, start=1):
+            rows = torch.as_tensor([int(v) in outs for v in w.level_nodes[lv]], device=layer.mask.device)
+            if bool(rows.any()):
+                self._levels.append((layer, rows))
+        if not self._levels:
+            raise ValueError(
+                "rule 'readout-only' trains the arcs into output neurons, but every output neuron of this WiredNet "
+                "is a root (no incoming arc): there is nothing to train"
+            )
+        self._decay = (optimizer, float(weight_decay))
+        params = [p for layer, _ in self._levels for p in layer.parameters()]
+        self.optimizers["readout"] = make_optimizer(optimizer, params, lr, 0.0)
+
+    def _trainable(self, layer: nn.Module, rows: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+        if p is layer.bias:
+            return rows
+        if p.dim() == 2:
+            return rows[:, None].expand_as(p)
+        s = layer._structure()  # weight_values: the row of each value, in CSR order
+        return rows[torch.div(s.flat, layer.in_features, rounding_mode="floor")]
+
+    @torch.no_grad()
+    def _weight_decay(self) -> None:
+        name, wd = self._decay
+        if wd == 0:
+            return
+        lr = float(self.optimizers["readout"].param_groups[0]["lr"])
+        for layer, rows in self._levels:
+            for p in layer.parameters():
+                keep = self._trainable(layer, rows, p).to(p.dtype)
+                if name == "adamw":
+                    p.mul_(1 - lr * wd * keep)
+                elif p.grad is not None:
+                    p.grad.add_(p * keep, alpha=wd)
+
+    def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        opt = self.optimizers["readout"]
+        opt.zero_grad(set_to_none=True)
+        logits = self.model.propagate(x, cut="all")
+        loss = cross_entropy(logits, y)
+        loss.backward()
+        self._weight_decay()
+        opt.step()
+        return loss.detach(), logits.detach()
+
+
 def apply_rule(
     model: nn.Module,
     rule: Rule | str,
@@ -193,7 +271,8 @@ def apply_rule(
     model : torch.nn.Module
         The network.  FA-type rules need :class:`~nets.SparseLinear` layers; DFA,
         the local rules and ``READOUT`` need a layered model (``.layers`` and
-        ``.act``, e.g. :class:`~nets.SparseMLP`).
+        ``.act``, e.g. :class:`~nets.SparseMLP`) or a :class:`~nets.WiredNet`
+        (see the module docstring for what each rule does on a DAG).
     rule : Rule or str
         See :class:`Rule`.
     optimizer : {"adam", "adamw", "sgd"}
@@ -250,13 +329,15 @@ def apply_rule(
     if n_classes is not None:
         n_classes = check_int(n_classes, "n_classes", min_val=2)
     s = seed_int(seed)
-    # Every rule first puts the layers back to exact backprop: rules never stack.
-    mode = rule.value if rule.is_feedback else "bp"
+    dag = is_dag(model)
+    # Every rule first puts the layers back to exact backprop: rules never stack.  On a DAG the
+    # bio local rules send error inside a block through FA's fixed B, never through W.
+    mode = rule.value if rule.is_feedback else ("fa" if dag and rule.is_local and rule.is_bio else "bp")
     _configure_feedback(model, mode, dense_feedback, s)
     if rule in (Rule.BP, Rule.FA, Rule.USF, Rule.FRSF):
         return GlobalLearner(model, rule, optimizer, lr, weight_decay)
     if rule is Rule.READOUT:
-        return ReadoutLearner(model, rule, optimizer, lr, weight_decay)
+        return (DAGReadoutLearner if dag else ReadoutLearner)(model, rule, optimizer, lr, weight_decay)
     if rule in (Rule.NODE_PERTURBATION, Rule.AGREL):  # reward-modulated rules: nets.reward
         from .reward import AgrelLearner, NodePerturbationLearner
 
@@ -267,11 +348,11 @@ def apply_rule(
 
         return DendriticLearner(model, optimizer=optimizer, lr=lr, weight_decay=weight_decay, seed=s, dense_feedback=dense_feedback)
     if rule is Rule.DFA:
-        from .dfa import DFALearner
+        from .dfa import DAGDFALearner, DFALearner
 
-        return DFALearner(model, optimizer=optimizer, lr=lr, weight_decay=weight_decay, seed=s)
-    from .local import LocalLearner
+        return (DAGDFALearner if dag else DFALearner)(model, optimizer=optimizer, lr=lr, weight_decay=weight_decay, seed=s)
+    from .local import DAGLocalLearner, LocalLearner
 
-    return LocalLearner(
+    return (DAGLocalLearner if dag else LocalLearner)(
         model, rule, optimizer=optimizer, lr=lr, weight_decay=weight_decay, seed=s, n_classes=n_classes, beta=beta
     )
