@@ -31,11 +31,15 @@ def digits():
     return load_dataset("digits", seed=0)
 
 
-def demo_like_wiring(hidden: int = 96, k: int = 10, d_in: float = 0.12, d_out: float = 0.3, seed: int = 0):
-    """Inputs -> a WS graph over the hidden neurons (random order) -> outputs, as the demo's DAG."""
+def demo_like_wiring(hidden: int = 96, k: int = 10, budget: int = 2400, seed: int = 0):
+    """Inputs -> a WS graph over the hidden neurons (random order) -> outputs, built as the demo's DAG
+    (``smallworld demo``): the arcs left after the WS graph's go to input and output arcs pro rata."""
     rng = np.random.default_rng(seed)
     n_in, n_out = 64, 10
     g = sw.watts_strogatz(hidden, k, 0.1, seed=rng)
+    rest = budget - g.nnz // 2
+    d_in = min(1.0, rest * n_in / (n_in + n_out) / (n_in * hidden))
+    d_out = min(1.0, rest * n_out / (n_in + n_out) / (n_out * hidden))
     m_in = sw.bipartite(n_in, hidden, d_in, min_degree=1, seed=rng)
     m_out = sw.bipartite(hidden, n_out, d_out, min_degree=1, seed=rng)
     n = n_in + hidden + n_out
