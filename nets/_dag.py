@@ -223,12 +223,14 @@ class DAGPlan:
     groups: np.ndarray  # per position: block id >= 0, -1 roots, -2 outputs
     level_rows: list  # (start, stop) positions of each level >= 1
     level_src: list  # per level: source positions (torch int64), as the layer reads them
+    held: list = field(default_factory=list)  # the masks the key's ids refer to (kept alive)
     cache: dict = field(default_factory=dict)
 
 
 def mask_key(layers: list) -> tuple:
-    """What the plan depends on: each level's mask (object, version) and storage kind."""
-    return tuple((l._buffers["mask"], l._buffers["mask"]._version, "weight" in l._parameters) for l in layers)
+    """What the plan depends on: each level's mask (id, version) and storage kind.  The plan
+    holds the masks themselves (``DAGPlan.held``), so an id cannot be reused while it lives."""
+    return tuple((id(m := l._buffers["mask"]), m._version, "weight" in l._parameters) for l in layers)
 
 
 def build_plan(net: Any, key: tuple) -> DAGPlan:
@@ -277,7 +279,7 @@ def build_plan(net: Any, key: tuple) -> DAGPlan:
     return DAGPlan(
         key, n, n0, indptr, src, drive, pos[w.outputs], pos[net.hidden_neurons],
         None if identity else torch.as_tensor(wg), torch.as_tensor(bg), w_numel, w_shapes, bias_sizes,
-        torch.as_tensor(lvl), level_nnz, groups, level_rows, level_src,
+        torch.as_tensor(lvl), level_nnz, groups, level_rows, level_src, [l.mask for l in net.layers],
     )  # fmt: skip
 
 
@@ -344,12 +346,12 @@ def _f_of(mode: Feedback, plan: DAGPlan, w: torch.Tensor, bvals: torch.Tensor | 
 
 def _b_values(plan: DAGPlan, layers: list) -> torch.Tensor:
     bufs = [l._buffers["feedback_weight"] for l in layers]
-    key = tuple((b, b._version) for b in bufs)
+    key = tuple((id(b), b._version) for b in bufs)
     hit = plan.cache.get("B")
     if hit is not None and hit[0] == key:
-        return hit[1]
+        return hit[2]
     vals = torch.cat([b.reshape(-1) for b in bufs])[plan.b_gather].contiguous()
-    plan.cache["B"] = (key, vals)
+    plan.cache["B"] = (key, bufs, vals)  # bufs kept alive: their ids stay theirs
     return vals
 
 
