@@ -13,8 +13,10 @@ import pytest
 
 from smallworld.cli import main
 
-WIRINGS = ("dense", "ws", "ba", "hk", "ke", "dag")
-RULES = ("bp", "fa", "predsim")
+WIRINGS = ("dense", "ws", "ba", "hk", "ke", "ws-skip", "dag")
+RULES = ("bp", "fa", "dfa", "predsim", "agrel", "node-perturbation", "readout-only")
+#: Pairs a rule refuses, with the reason shown in the report (node perturbation needs a chain of layers).
+REFUSED = {("ws-skip", "node-perturbation"), ("dag", "node-perturbation")}
 FIGURES = ("ws_fig2.png", "degree_ccdf.png", "masks.png", "training_curves.png", "fa_alignment.png")
 
 
@@ -51,6 +53,7 @@ def test_demo_budget_is_equal(demo):
     assert budget == 64 * 64 + 64 * 64 + 64 * 10
     for name, w in weights.items():
         assert abs(w - budget) <= 0.02 * budget, (name, w, budget)
+    assert weights["ws-skip"] == budget  # the layered small-world network spends the budget exactly
 
 
 def test_demo_scores_tell_the_story(demo):
@@ -58,8 +61,11 @@ def test_demo_scores_tell_the_story(demo):
     # A layered network has no triangles: C = 0 whatever wired its masks (dense or sparse).
     for name in ("dense", "ws", "ba", "hk", "ke"):
         assert scores[name]["C"] == 0.0 and scores[name]["sigma"] == 0.0
-    # The DAG network wired from a WS graph is small-world at the neuron level.
+    # The DAG network wired from a WS graph is small-world at the neuron level, and so is the layered
+    # network with skip arcs on a ring lattice (issue 9: sigma > 1.5 at the dense MLP's budget).
     assert scores["dag"]["C"] > 0.2 and scores["dag"]["sigma"] > 1.0
+    assert scores["ws-skip"]["C"] > 0.2 and scores["ws-skip"]["sigma"] > 1.5
+    assert scores["ws-skip"]["layer_sizes"] == [64, 128, 128, 10]
     assert scores["dag"]["L"] < scores["ws"]["L"]
     assert scores["dense"]["layer_sizes"] == [64, 64, 64, 10]
     assert scores["dense"]["L"] > 1.0
@@ -68,11 +74,12 @@ def test_demo_scores_tell_the_story(demo):
 def test_demo_results_rows(demo):
     res = demo[3]
     rows = {(r["wiring"], r["rule"]): r for r in res["results"]}
-    # predsim needs a chain of blocks: a WiredNet cannot run it, and the report says so instead of hiding it.
-    expected = {(w, r) for w in WIRINGS for r in RULES} - {("dag", "predsim")}
+    # every rule runs on every wiring where it applies; a refusal is shown with its reason, not hidden
+    expected = {(w, r) for w in WIRINGS for r in RULES} - REFUSED
     assert set(rows) == expected
-    assert any("predsim" in k and "dag" in k.lower() for k in res["skipped"]) or any(
-        "WiredNet" in k and "predsim" in k for k in res["skipped"])
+    labels = {w["name"]: w["label"] for w in res["wirings"]}
+    assert set(res["skipped"]) == {f"{labels[w]} · {r}" for w, r in REFUSED}
+    assert all("WiredNet" in why for why in res["skipped"].values())
     for r in rows.values():
         assert len(r["accuracies"]) == 1 and 0.0 <= r["acc_mean"] <= 1.0 and r["time_mean"] > 0
         assert r["acc_sd"] is None  # one seed: no spread claimed
@@ -86,12 +93,16 @@ def test_demo_printed_table_and_summary(demo):
     _, text, _, res = demo
     assert "| wiring" in text and "test acc. % (mean ± sd)" in text
     for label in ("dense MLP", "Watts–Strogatz masks", "Barabási–Albert masks", "Holme–Kim masks",
-                  "Klemm–Eguíluz masks", "small-world DAG (WiredNet)"):
+                  "Klemm–Eguíluz masks", "layered small-world (skip arcs)", "small-world DAG (WiredNet)"):
         assert label in text
     # the summary is computed: it quotes the numbers of results.json
     dense_bp = next(r for r in res["results"] if r["wiring"] == "dense" and r["rule"] == "bp")
     assert f"{100 * dense_bp['acc_mean']:.1f}%" in res["summary"]
     assert f"σ = {res['scores']['dag']['sigma']:.2f}" in res["summary"]
+    assert f"σ = {res['scores']['ws-skip']['sigma']:.2f}" in res["summary"]
+    # one seed: the summary compares with dense BP rule by rule but claims no gain or cost
+    assert "one seed, so no spread to tell a difference from noise" in res["summary"]
+    assert "a gain" not in res["summary"] and "a cost" not in res["summary"]
     assert res["summary"] in text
 
 
@@ -207,3 +218,27 @@ def test_a_failed_report_into_a_nested_path_leaves_no_empty_folders(tmp_path):
             (stage / "half.txt").write_text("half")
             raise KeyboardInterrupt
     assert list(tmp_path.iterdir()) == []
+
+
+def _row(wiring, rule, accs):
+    import statistics
+
+    return {"wiring": wiring, "label": wiring, "rule": rule, "weights": 100, "accuracies": accs,
+            "acc_mean": statistics.mean(accs), "acc_sd": statistics.stdev(accs) if len(accs) > 1 else None}
+
+
+@pytest.mark.parametrize(
+    "accs, verdict",
+    [((0.960, 0.970, 0.950), "within the seed spread"),  # -0.4 points with sd 1: noise, not a win or a loss
+     ((0.900, 0.905, 0.895), "a cost"),
+     ((0.995, 0.990, 1.000), "a gain")],
+)
+def test_summary_weighs_differences_against_the_seed_spread(accs, verdict):
+    from smallworld.cli._demo_report import summary
+
+    rows = [_row("dense", "bp", [0.962, 0.968, 0.958]), _row("sw", "fa", list(accs))]
+    scores = {"dense": {"C": 0.0, "sigma": 0.0, "L": 2.0}, "sw": {"C": 0.3, "sigma": 1.6, "L": 1.9}}
+    text = summary(rows, scores, {"dense": "dense", "sw": "sw"}, dag="", small_world=["sw"])
+    assert f"FA {100 * sum(accs) / 3:.1f} ±" in text and verdict in text
+    others = {"within the seed spread", "a cost", "a gain"} - {verdict}
+    assert not any(o in text for o in others)

@@ -20,15 +20,17 @@ from pathlib import Path
 
 __all__ = ["HELP", "DESCRIPTION", "add_arguments", "run", "DemoConfig", "DEFAULT", "QUICK"]
 
-HELP = "the main job: wire brain-like graphs into MLPs, score them, train them with BP/FA/predsim, write a report"
+HELP = "the main job: wire brain-like graphs into MLPs, score them, train them with every learning rule, write a report"
 DESCRIPTION = """\
 From a brain-like graph to a trained network, with a report (offline, CPU by default).
 
 1. builds wirings of equal parameter budget for an MLP on scikit-learn's digits: dense, layered sparse
-   masks from Watts-Strogatz, Barabasi-Albert, Holme-Kim and Klemm-Eguiluz graphs, and a neuron-level
-   DAG network wired from a small-world graph;
+   masks from Watts-Strogatz, Barabasi-Albert, Holme-Kim and Klemm-Eguiluz graphs, a layered small-world
+   network (skip arcs on a ring lattice, nets.layered_smallworld) and a neuron-level DAG network wired
+   from a small-world graph;
 2. scores each as a graph of neurons (C, L, sigma, omega, degree fit) next to the dense MLP;
-3. trains each with backprop (BP), feedback alignment (FA) and local losses (predsim), over several seeds;
+3. trains each with backprop (BP), feedback alignment (FA), direct feedback alignment (DFA), local losses
+   (predsim), reward-only learning (AGREL, node perturbation) and a readout-only control, over several seeds;
 4. prints one table (wiring x rule: density, C, L, sigma, test accuracy mean +- sd, train time) and a
    summary of what the numbers say;
 5. writes --out (default ./smallworld-report/): report.md, results.json and PNG figures (Watts-Strogatz
@@ -50,7 +52,9 @@ class DemoConfig:
     dag_hidden: int = 256
     dag_k: int = 50
     n_hidden_layers: int = 2
-    rules: tuple[str, ...] = ("bp", "fa", "predsim")
+    skip: int = 2
+    skip_p: float = 0.1
+    rules: tuple[str, ...] = ("bp", "fa", "dfa", "predsim", "agrel", "node-perturbation", "readout-only")
     lr: float = 3e-3
     batch_size: int = 64
     ws_points: int = 14
@@ -185,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
         skipped = {f"{labels[w]} · {rule}": r["skipped"] for (w, rule), r in runs.items() if r.get("skipped")}
         dag = next((w.name for w in wirings if w.kind == "dag"), "")
         table = results_table(rows)
-        text = summary(rows, scores, labels, dag=dag)
+        text = summary(rows, scores, labels, dag=dag, small_world=[w.name for w in wirings if w.kind in ("skip", "dag")])
         figures = write_figures(stage, wirings=wirings, degrees=degrees, fits=fits, runs=runs, curve=curve, labels=labels)
         notes = [f"{k}: skipped — {v}" for k, v in skipped.items()]
         notes += [w.note for w in wirings if w.note]

@@ -27,7 +27,7 @@ class Wiring:
 
     name: str
     label: str
-    kind: str  # "dense" | "layered" | "dag"
+    kind: str  # "dense" | "layered" | "skip" (layered with skip arcs) | "dag"
     masks: list[np.ndarray]
     factory: Callable[[int], Any]
     source: dict[str, Any] = field(default_factory=dict)
@@ -40,7 +40,10 @@ class Wiring:
 
     @property
     def density(self) -> float:
-        """Connections over the slots of the masks (for the DAG: over the N(N-1)/2 possible arcs)."""
+        """Connections over the slots of the masks (for the DAG: over the N(N-1)/2 possible arcs; for the
+        layered small-world network: over the arcs possible between its wired layer pairs)."""
+        if self.kind == "skip":
+            return self.weights / float(self.source["slots"])
         if self.kind == "dag":
             n = self.source["n_neurons"]
             return self.weights / (n * (n - 1) / 2.0)
@@ -166,17 +169,42 @@ def _dag(n_in: int, n_out: int, hidden: int, k: int, budget: int, seed: Any) -> 
     return Wiring("dag", "small-world DAG (WiredNet)", "dag", [_dense(wiring.adjacency).T], make, src, note)
 
 
+def _skip(sizes: list[int], skip: int, p: float, budget: int, seed: Any) -> Wiring:
+    """The layered small-world network (:func:`nets.layered_smallworld`): the layers of the sparse
+    wirings, skip arcs up to ``skip`` layers back on a ring lattice, WS shortcuts with probability ``p``,
+    exactly ``budget`` connections; run as a :class:`nets.WiredNet` whose blocks are its layers."""
+    from nets.layered import layer_pairs, layered_smallworld
+
+    slots = sum(sizes[a] * sizes[b] for a, b in layer_pairs(len(sizes), skip))
+    wiring = layered_smallworld(sizes, budget / slots, skip=skip, p=p, seed=seed)
+
+    def make(s: int) -> Any:
+        from nets import WiredNet
+
+        return WiredNet(wiring, seed=s)
+
+    src = {"generator": "nets.layered_smallworld", "params": {"sizes": sizes, "skip": skip, "p": p},
+           "slots": slots, "sizes": sizes, "depth": wiring.depth}
+    note = (f"Layered small-world network: the {'-'.join(map(str, sizes))} layers of the sparse wirings, each layer "
+            f"reading the {skip} layers before it through a ring lattice (nearby neurons share their sources, so the "
+            f"skip arcs close triangles) with Watts–Strogatz shortcuts (p = {p}); layer-wise rules train it layer by "
+            "layer (nets.layered_smallworld run as a nets.WiredNet).")
+    masks = [_dense(m) for m in wiring.masks]  # one per layer: post × (all earlier layers it reads)
+    return Wiring("ws-skip", "layered small-world (skip arcs)", "skip", masks, make, src, note)
+
+
 def build_wirings(cfg: Any, *, seed: int, n_in: int, n_out: int) -> list[Wiring]:
     """The demo's wirings, all with (nearly) the dense MLP's number of weights ``B``.
 
     - ``dense``: ``n_in``-H-H-``n_out`` fully connected (H = ``cfg.hidden_dense``); ``B`` = its weights.
     - WS, BA, Holme–Kim, Klemm–Eguíluz: wider layered networks (H = ``cfg.hidden_sparse``)
       at the density that spends ``B`` (see :func:`_layered`).
+    - a layered small-world network (skip arcs on a ring lattice, :func:`_skip`) with ``B`` connections;
     - a neuron-level DAG network (:class:`nets.WiredNet`) wired from a Watts–Strogatz
       graph (see :func:`_dag`), with ``B`` connections.
     """
     rng = check_random_state(seed)
-    seeds = [int(s) for s in rng.integers(0, 2**63 - 1, size=len(FAMILIES) + 1)]
+    seeds = [int(s) for s in rng.integers(0, 2**63 - 1, size=len(FAMILIES) + 2)]
     hd, hs, nh = cfg.hidden_dense, cfg.hidden_sparse, cfg.n_hidden_layers
     dense_sizes = [n_in] + [hd] * nh + [n_out]
     sparse_sizes = [n_in] + [hs] * nh + [n_out]
@@ -186,5 +214,6 @@ def build_wirings(cfg: Any, *, seed: int, n_in: int, n_out: int) -> list[Wiring]
     density = budget / float(sum(a * b for a, b in zip(sparse_sizes[:-1], sparse_sizes[1:])))
     for fam, s in zip(FAMILIES, seeds):
         out.append(_layered(fam, sparse_sizes, density, s))
-    out.append(_dag(n_in, n_out, cfg.dag_hidden, cfg.dag_k, budget, seeds[-1]))
+    out.append(_skip(sparse_sizes, cfg.skip, cfg.skip_p, budget, seeds[-1]))
+    out.append(_dag(n_in, n_out, cfg.dag_hidden, cfg.dag_k, budget, seeds[-2]))
     return out
