@@ -44,6 +44,8 @@ _SQUARE = ("ws", "ws_flex", "ba", "hk", "ke")
 #: Fixed model parameters of the clustered scale-free square layers.
 HK_P_TRIAD = 0.5
 KE_MU = 0.1
+#: Densest non-square layer a BA/HK wiring draws (a square BA/HK layer tops out near 0.5 as well).
+GROWTH_MAX_DENSITY = 0.5
 
 
 def _square_graph(graph: str, n: int, density: float, p: float, rng: np.random.Generator) -> sp.csr_array:
@@ -176,6 +178,17 @@ def layered_masks(
             A = _square_graph(graph, n_in, density, p, rng)
             masks.append(_with_self_loops(A).T.tocsr())
         else:
+            if graph in ("ba", "hk") and density > GROWTH_MAX_DENSITY:
+                # One rule for the family, square layer or not: a BA/HK graph has at most m (n - m) <= n^2/4
+                # edges (density about 0.5), and a bipartite layer drawn with its heavy-tailed in-degrees
+                # needs the same room for hubs; above it the degrees are capped and the mask is no longer
+                # the family's.
+                raise ValueError(
+                    f"density={density} is too large for graph={graph!r}: its layers hold at most about half their "
+                    f"slots (a square layer's densest mask, m = n/2, has density ~0.5; its {n_out}x{n_in} layer is held "
+                    f"to the same cap so the in-degrees keep their heavy tail); use density <= {GROWTH_MAX_DENSITY:g}, "
+                    "or graph='ke', 'ws', 'ws_flex' or 'er' for denser layers"
+                )
             degree = graph if graph in ("er", "powerlaw_in", "powerlaw_out") else ("powerlaw_in" if graph in ("ba", "hk", "ke") else "er")
             k = round(density * n_in * n_out)
             min_deg = 1 if k >= max(n_in, n_out) else 0

@@ -125,3 +125,25 @@ def test_cli_allow_unsigned_checkpoint(tmp_path, capsys):
     capsys.readouterr()
     assert main([*CLI, "--allow-unsigned-checkpoint"]) == 2
     assert "--allow-unsigned-checkpoint only applies with --resume" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("graph", ["ba", "hk"])
+@pytest.mark.parametrize("sizes", [[64, 16, 10], [64, 16, 16, 10], [16, 16]])
+def test_growth_wirings_refuse_dense_layers_square_or_not(graph, sizes):
+    """One rule for BA/HK: a layer of any shape holds at most about half its slots (issue 10: `train --wiring
+    ba --density 0.9 --hidden 16` ran because its only hidden mask was not square)."""
+    from nets.wiring import GROWTH_MAX_DENSITY, layered_masks
+
+    with pytest.raises(ValueError, match="too large for graph="):
+        layered_masks(sizes, graph, 0.9, seed=0)
+    masks = layered_masks(sizes, graph, 0.45, seed=0)  # below the cap: drawn, at about the density asked
+    for m in masks:
+        assert 0.3 < m.nnz / (m.shape[0] * m.shape[1]) <= GROWTH_MAX_DENSITY + 1.5 / min(m.shape)
+
+
+def test_cli_refuses_dense_ba_on_a_single_hidden_layer(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main([*CLI, "--wiring", "ba", "--density", "0.9", "--hidden", "16", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "too large" in err and "Traceback" not in err
+    assert not (out / "results.json").exists()
