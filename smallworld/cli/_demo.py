@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -113,26 +111,6 @@ def _config(args: argparse.Namespace) -> DemoConfig:
     return cfg
 
 
-@contextmanager
-def _torch_threads(n: int | None) -> Iterator[None]:
-    """Run with ``n`` torch intra-op threads, then restore the previous setting.
-
-    The demo's layers are tiny (a 64x64 matmul per batch): thread start-up and
-    contention cost more than they save, dramatically so on a loaded machine
-    (measured here: 3 epochs of a 64-64-64-10 MLP took 8.9 s with 2 threads
-    under load and 0.2 s with 1).
-    """
-    import torch
-
-    before = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def run(args: argparse.Namespace) -> int:
     import numpy as np
     from tqdm.auto import tqdm
@@ -153,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = _config(args)
     device = str(resolve_device(args.device))
     seeds = [seed + i for i in range(cfg.seeds)]
-    with report_folder(args.out, force=args.force) as stage, _torch_threads(1 if device == "cpu" else None):
+    with report_folder(args.out, force=args.force) as stage:  # threads: nets.train's policy per model
         data = load_dataset("digits", seed=seed)
         wirings = build_wirings(cfg, seed=seed, n_in=data.n_features, n_out=data.n_classes)
         labels = {w.name: w.label for w in wirings}
