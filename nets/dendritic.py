@@ -221,7 +221,7 @@ class DendriticLearner(Learner):
     >>> learner = DendriticLearner(net, optimizer="adam", lr=1e-3, weight_decay=0.0, seed=0)
     >>> loss, logits = learner.step(torch.randn(5, 4), torch.tensor([0, 1, 2, 0, 1]))
     >>> tuple(logits.shape), sorted(learner.epoch_metrics())
-    ((5, 3), ['apical_sq', 'interneuron_mismatch'])
+    ((5, 3), ['angles_to_bp', 'apical_sq', 'interneuron_mismatch'])
     """
 
     def __init__(
@@ -509,6 +509,7 @@ class DendriticLearner(Learner):
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         logits = self.step_target(x, lambda free: self._output_target(free, y))
+        self._probe = (x, y)  # the angle to backprop is measured on the epoch's last batch
         return cross_entropy(logits, y).detach(), logits
 
     # ------------------------------------------------------------------ reporting
@@ -524,16 +525,26 @@ class DendriticLearner(Learner):
     def _reset_trace(self) -> None:
         self._sums: list = [0.0, 0.0]
         self._n = 0
+        self._probe: tuple | None = None
 
     def local_loss_tensors(self) -> list[torch.Tensor]:
         """Mean squared apical potential and interneuron mismatch of the last step (NaN detection)."""
         return list(self._last)
 
-    def epoch_metrics(self) -> dict[str, float]:
+    def epoch_metrics(self) -> dict[str, Any]:
         """Means since the last call: ``apical_sq`` (mean ``v_A^2`` over hidden neurons, in the state
-        the update used) and ``interneuron_mismatch`` (mean ``(v̂^I_k - v̂_{B,k+1})^2``); resets them."""
+        the update used) and ``interneuron_mismatch`` (mean ``(v̂^I_k - v̂_{B,k+1})^2``); after a labelled
+        :meth:`step`, ``angles_to_bp``: per layer, the angle (degrees) between the update the microcircuit
+        would make now on the last batch and backprop's (:func:`angles_to_backprop`; None where undefined).
+        Resets them.  Measuring the angle updates nothing and leaves the noise generator where it was."""
         n = max(self._n, 1)
-        out = {"apical_sq": float(self._sums[0]) / n, "interneuron_mismatch": float(self._sums[1]) / n}
+        out: dict[str, Any] = {"apical_sq": float(self._sums[0]) / n, "interneuron_mismatch": float(self._sums[1]) / n}
+        if self._probe is not None:
+            rng = self._gen.get_state()
+            try:
+                out["angles_to_bp"] = angles_to_backprop(self, *self._probe)
+            finally:
+                self._gen.set_state(rng)
         self._reset_trace()
         return out
 
