@@ -372,6 +372,7 @@ class Rewirer:
             )
         self._hooks: list = []
         self._signal: dict = {}
+        self._engine: str | None = None  # a WiredNet's engine while RigL captures a step per level
 
     # -- schedule ---------------------------------------------------------------
     def _total(self) -> int:
@@ -389,6 +390,11 @@ class Rewirer:
             self._signal.clear()
             for _, layer in self.layers:
                 self._hooks.append(layer.register_forward_hook(self._capture))
+            if getattr(self.model, "engine", None) in ("auto", "fused"):
+                # a WiredNet's fused engine runs the whole DAG in one kernel and never calls its layers, so the
+                # hooks would see nothing: this one step runs per level (same numbers to 1e-6, see nets._dag)
+                self._engine = self.model.engine
+                self.model.engine = "levels"
 
     def _capture(self, layer: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
         if not isinstance(output, torch.Tensor) or not output.requires_grad:
@@ -405,6 +411,8 @@ class Rewirer:
         for h in self._hooks:
             h.remove()
         self._hooks.clear()
+        if self._engine is not None:
+            self.model.engine, self._engine = self._engine, None
         if self.config.unit == "step" and self._due_after_step(epoch, batch):
             return self.rewire((epoch - 1) * self.n_batches + batch + 1)
         return None

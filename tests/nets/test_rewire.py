@@ -222,6 +222,22 @@ def test_wirednet_levels_rewire_within_their_sources(digits):
     assert res.config["topology_initial"]["C"] > 0 and res.history[-1]["topology"]["C"] > 0  # skip arcs: triangles
 
 
+@pytest.mark.parametrize("engine", ["auto", "fused"])
+def test_rigl_on_a_fused_wirednet(digits, engine):
+    """The fused engine never calls a WiredNet's layers, so RigL's capture step runs per level (it raised
+    'found no error signal' before); the engine is restored afterwards and the grown arcs are where the
+    captured dense gradient is largest."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = WiredNet(layered_smallworld([64, 32, 32, 10], 0.3, skip=2, seed=0), seed=0, engine=engine)
+    masks0 = [l.mask.clone() for l in net.layers]
+    nnz0 = [l.nnz for l in net.layers]
+    train(net, "bp", digits, epochs=2, seed=0, progress=False, rewire=Rewiring("rigl", 0.3))
+    assert net.engine == engine
+    assert [l.nnz for l in net.layers] == nnz0
+    assert all(not torch.equal(m, l.mask) for m, l in zip(masks0, net.layers))
+
+
 def test_static_tracks_without_rewiring(digits):
     net = _net()
     before = [l.mask.clone() for l in net.layers]
