@@ -85,8 +85,9 @@ class SparseLinear(nn.Module):
         backend resolved for the construction device and dtype is sparse
         (``"csr"``/``"numba"``).  Any storage runs with any kernel, and a
         ``state_dict`` of either storage loads into either (one without a
-        ``mask``, e.g. a :class:`torch.nn.Linear`'s, is pruned to this layer's
-        mask).  Loading a mask with another ``nnz`` under sparse storage
+        ``mask``, e.g. a :class:`torch.nn.Linear`'s, loads with
+        ``strict=True``: it is pruned to this layer's mask and keeps this
+        layer's ``feedback_weight``).  Loading a mask with another ``nnz`` under sparse storage
         re-creates ``weight_values``: build optimizers after loading.
     device, dtype : keyword-only
         As for :class:`torch.nn.Linear`; a device that does not exist raises.
@@ -122,8 +123,10 @@ class SparseLinear(nn.Module):
     -----
     UserWarning
         If the mask has dead neurons: outputs with no input (all-False rows;
-        they only ever output their bias) or inputs that reach no output
-        (all-False columns; ignored).  The message says how many.
+        they only ever output their bias).  The message says how many, and
+        how many inputs reach no output (all-False columns).  Inputs that
+        reach no output alone do not warn: they are normal in a sparse layer
+        and are simply ignored.
 
     Raises
     ------
@@ -239,7 +242,11 @@ class SparseLinear(nn.Module):
         mask = state_dict.get(prefix + "mask")
         wk, vk = prefix + "weight", prefix + "weight_values"
         if mask is None and (wk in state_dict or vk in state_dict):
-            mask = self.mask  # a state without a mask (e.g. nn.Linear's): keep this layer's mask
+            # a state without a mask (an nn.Linear's): keep this layer's mask and feedback matrix, so
+            # load_state_dict(linear.state_dict()) works with strict=True, as for the nn.Linear it replaces
+            mask = self.mask
+            state_dict[prefix + "mask"] = self.mask
+            state_dict.setdefault(prefix + "feedback_weight", self.feedback_weight)
         if mask is not None:
             sel = torch.nonzero(mask.reshape(-1), as_tuple=False).reshape(-1)
             if self.sparse_storage and wk in state_dict and vk not in state_dict:
@@ -525,12 +532,16 @@ def _coerce_mask(mask: Any, n_out: int, n_in: int, device: torch.device) -> torc
 
 
 def _warn_dead(mask: torch.Tensor) -> None:
+    # Only outputs with no input are a defect (a unit that can only ever output its bias).  Inputs that
+    # reach no output are normal for a sparse layer (a 5% mask over 784 pixels leaves some pixels
+    # unread, as a pruned nn.Linear does) and are not warned about; ``(~layer.mask.any(0)).sum()`` counts them.
     rows = int((~mask.any(1)).sum())
-    cols = int((~mask.any(0)).sum())
-    if rows or cols:
+    if rows:
+        cols = int((~mask.any(0)).sum())
+        also = f"; also {cols} input(s) connected to no output (all-False columns; ignored)" if cols else ""
         warnings.warn(
             f"mask has dead neurons: {rows} output(s) with no inputs (all-False rows; they output only "
-            f"their bias) and {cols} input(s) connected to no output (all-False columns; ignored)",
+            f"their bias){also}",
             UserWarning,
             stacklevel=3,
         )
