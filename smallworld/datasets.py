@@ -2,6 +2,10 @@
 
 Each loader returns the canonical adjacency (a ``scipy.sparse.csr_array``,
 nodes ``0..n-1``) and, with ``return_labels=True``, the node names as well.
+The returned matrix carries its provenance: ``A.citation`` and ``A.doi``
+(the source publication) and ``A.info`` (the whole :class:`DatasetInfo`).
+Arithmetic on the matrix returns plain arrays without them; keep ``A.info``
+or call :func:`describe` by name.
 The files live in the package (``smallworld/data``) and are read with
 :mod:`importlib.resources`, so the loaders work from an installed wheel.
 :func:`list_datasets` names them and :func:`describe` returns a
@@ -184,8 +188,10 @@ def _read(file: str, directed: bool, relabel: bool) -> tuple[sp.csr_array, tuple
     return A, None if labels is None else tuple(labels)
 
 
-def _out(A: sp.csr_array, labels: Any, return_labels: bool) -> Any:
+def _out(A: sp.csr_array, labels: Any, return_labels: bool, name: str) -> Any:
     A = A.copy()
+    info = _INFO[name]
+    A.info, A.citation, A.doi = info, info.citation, info.doi  # the provenance travels with the data
     return (A, list(labels)) if check_bool(return_labels, "return_labels") else A
 
 
@@ -205,6 +211,8 @@ def celegans(*, return_labels: bool = False) -> Any:
     Returns
     -------
     scipy.sparse.csr_array or (scipy.sparse.csr_array, list of str)
+        The adjacency, with attributes ``citation``, ``doi`` and ``info``
+        (:class:`DatasetInfo`: published and computed reference values).
 
     References
     ----------
@@ -216,13 +224,15 @@ def celegans(*, return_labels: bool = False) -> Any:
     >>> A = celegans()
     >>> A.shape, A.nnz // 2
     ((297, 297), 2148)
+    >>> A.doi, A.info.published["C"]
+    ('10.1038/30918', 0.28)
     """
     B, names = _read(_INFO["celegans"].file, False, True)
     _, order = _read(_INFO["celegans_directed"].file, True, False)
     pos = {lab: i for i, lab in enumerate(names)}
     perm = np.array([pos[lab] for lab in order])
     A = as_graph(B[perm][:, perm])
-    return _out(A, order, return_labels)
+    return _out(A, order, return_labels, "celegans")
 
 
 def celegans_directed(*, weighted: bool = True, return_labels: bool = False) -> Any:
@@ -251,7 +261,7 @@ def celegans_directed(*, weighted: bool = True, return_labels: bool = False) -> 
     A, labels = _read(_INFO["celegans_directed"].file, True, False)
     if not check_bool(weighted, "weighted"):
         A = A.astype(bool)
-    return _out(A, labels, return_labels)
+    return _out(A, labels, return_labels, "celegans_directed")
 
 
 def karate(*, return_labels: bool = False) -> Any:
@@ -267,7 +277,7 @@ def karate(*, return_labels: bool = False) -> Any:
     78
     """
     A, _ = _read(_INFO["karate"].file, False, False)
-    return _out(A, [str(i) for i in range(A.shape[0])], return_labels)
+    return _out(A, [str(i) for i in range(A.shape[0])], return_labels, "karate")
 
 
 def _cortex(name: str, directed: bool, weighted: bool, return_labels: bool) -> Any:
@@ -277,7 +287,7 @@ def _cortex(name: str, directed: bool, weighted: bool, return_labels: bool) -> A
         A = A.astype(bool)
     if not directed:
         A = as_graph(A, directed=False)
-    return _out(A, labels, return_labels)
+    return _out(A, labels, return_labels, name)
 
 
 def macaque71(*, directed: bool = False, return_labels: bool = False) -> Any:
