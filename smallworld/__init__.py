@@ -30,6 +30,7 @@ from smallworld.generators import (
     ws_flex,
 )
 from smallworld.io import read, write
+from smallworld._pyg import from_pyg, to_pyg
 
 __version__ = "0.1.0"
 
@@ -38,6 +39,8 @@ __all__ = [
     "to_networkx",
     "to_edge_index",
     "to_torch_mask",
+    "to_pyg",
+    "from_pyg",
     "is_directed",
     "edge_array",
     "read",
