@@ -89,7 +89,7 @@ def _mlp_epoch(rule: str) -> Callable[[], None]:
     import nets
 
     data = nets.load_dataset("digits", seed=0)
-    masks = nets.layered_masks([64, 64, 64, 10], graph="ws", density=0.25, seed=0)
+    masks = nets.layered_masks([64, 64, 64, 10], graph="ws", density=0.25, sparse_output=True, seed=0)
 
     def run() -> None:
         model = nets.SparseMLP([64, 64, 64, 10], masks, seed=0)

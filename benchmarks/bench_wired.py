@@ -43,7 +43,7 @@ def models(n: int, seed: int = 0, engine: str = "auto") -> tuple[WiredNet, Spars
                          engine=engine)  # fmt: skip
         nnz = sum(l.nnz for l in wired.layers)
         h = n - 74
-        mlp = SparseMLP([64, h, 10], layered_masks([64, h, 10], "er", nnz / (74 * h), seed=seed), seed=seed)
+        mlp = SparseMLP([64, h, 10], layered_masks([64, h, 10], "er", nnz / (74 * h), sparse_output=True, seed=seed), seed=seed)
     return wired, mlp
 
 

@@ -112,9 +112,17 @@ def layered_masks(
     *,
     p: float = 0.1,
     gamma: float = 2.5,
+    sparse_output: bool = False,
     seed: SeedLike = None,
 ) -> list[sp.csr_array]:
     """One random mask per layer of an MLP with widths ``sizes``.
+
+    The graph wires the hidden layers; the output (last) layer is dense
+    unless ``sparse_output=True``, as in ``smallworld train`` (which has
+    ``--sparse-output``): with a sparse readout each class sees only
+    ``density x width`` units, which starves the local rules (on digits,
+    [64, 64, 64, 10] WS at density 0.25 with predsim reaches 54.7% with a
+    sparse readout and 93.3% with a dense one).
 
     Parameters
     ----------
@@ -143,6 +151,10 @@ def layered_masks(
         Rewiring probability for ``"ws"``/``"ws_flex"``.
     gamma : float
         Power-law exponent for the power-law variants.
+    sparse_output : bool
+        Wire the last layer with the graph as well (default ``False``: an
+        all-True mask).  The hidden masks are the same either way (the dense
+        output layer draws nothing from ``seed``).
     seed : None, int or numpy.random.Generator
         One generator threads through all layers; same seed, same masks.
 
@@ -164,15 +176,19 @@ def layered_masks(
     [(64, 64), (10, 64)]
     >>> bool(masks[0].diagonal().all())  # self-loops on square layers
     True
+    >>> masks[1].nnz, layered_masks([64, 64, 10], "ws", 0.25, sparse_output=True, seed=0)[1].nnz  # dense readout
+    (640, 160)
     """
     sizes = _check_sizes(sizes)
     check_choice(graph, "graph", LAYER_GRAPHS)
     density = check_real(density, "density", min_val=0, max_val=1, include_min=False)
     p = check_real(p, "p", min_val=0, max_val=1)
+    sparse_output = check_bool(sparse_output, "sparse_output")
     rng = check_random_state(seed)
     masks = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        if graph == "dense":
+    last = len(sizes) - 2
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        if graph == "dense" or (i == last and not sparse_output):
             masks.append(sp.csr_array(np.ones((n_out, n_in), dtype=bool)))
         elif graph in _SQUARE and n_in == n_out:
             A = _square_graph(graph, n_in, density, p, rng)

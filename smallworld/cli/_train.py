@@ -208,9 +208,9 @@ def run(args: Any) -> int:
     if skipping:
         masks = None
     elif args.sparse_output:
-        masks = layered_masks(sizes, args.wiring, density, p=p, seed=args.seed)
-    elif len(sizes) > 2:
-        masks = [*layered_masks(sizes[:-1], args.wiring, density, p=p, seed=args.seed), None]
+        masks = layered_masks(sizes, args.wiring, density, p=p, sparse_output=True, seed=args.seed)
+    elif len(sizes) > 2:  # the library's default (a dense readout), with None for the dense layer
+        masks = [*layered_masks(sizes, args.wiring, density, p=p, seed=args.seed)[:-1], None]
     else:
         masks = [None]
     if skipping:

@@ -250,7 +250,7 @@ def test_nets_sparse_mlp_protocol_matches_module_inspection():
     import nets.wiring as wiring
 
     sizes = [12, 8, 6, 3]
-    net = models.SparseMLP(sizes, wiring.layered_masks(sizes, "er", 0.5, seed=1), seed=0)
+    net = models.SparseMLP(sizes, wiring.layered_masks(sizes, "er", 0.5, sparse_output=True, seed=1), seed=0)
     via_protocol = neuron_graph(net)
     via_modules = neuron_graph(nn.Sequential(*net.layers))
     assert (via_protocol.adjacency != via_modules.adjacency).nnz == 0

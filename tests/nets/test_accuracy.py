@@ -33,7 +33,7 @@ TRAINED = tuple(r for r in RULES if r != "readout-only")
 
 
 def _model(wiring: str, seed: int) -> SparseMLP:
-    masks = None if wiring == "dense" else [*layered_masks(SIZES[:-1], wiring, 0.25, seed=seed), None]
+    masks = None if wiring == "dense" else [*layered_masks(SIZES[:-1], wiring, 0.25, sparse_output=True, seed=seed), None]
     return SparseMLP(SIZES, masks=masks, seed=seed)
 
 

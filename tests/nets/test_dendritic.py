@@ -321,7 +321,7 @@ SLOW_SIZES, SLOW_LR, SLOW_EPOCHS, SLOW_SEEDS = [64, 64, 64, 10], 3e-3, 40, (0, 1
 
 
 def _slow_model(wiring, seed):
-    masks = None if wiring == "dense" else [*layered_masks(SLOW_SIZES[:-1], wiring, 0.25, seed=seed), None]
+    masks = None if wiring == "dense" else [*layered_masks(SLOW_SIZES[:-1], wiring, 0.25, sparse_output=True, seed=seed), None]
     return SparseMLP(SLOW_SIZES, masks=masks, seed=seed)
 
 

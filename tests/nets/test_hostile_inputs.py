@@ -135,8 +135,8 @@ def test_growth_wirings_refuse_dense_layers_square_or_not(graph, sizes):
     from nets.wiring import GROWTH_MAX_DENSITY, layered_masks
 
     with pytest.raises(ValueError, match="too large for graph="):
-        layered_masks(sizes, graph, 0.9, seed=0)
-    masks = layered_masks(sizes, graph, 0.45, seed=0)  # below the cap: drawn, at about the density asked
+        layered_masks(sizes, graph, 0.9, sparse_output=True, seed=0)
+    masks = layered_masks(sizes, graph, 0.45, sparse_output=True, seed=0)  # below the cap: drawn, at about the density asked
     for m in masks:
         assert 0.3 < m.nnz / (m.shape[0] * m.shape[1]) <= GROWTH_MAX_DENSITY + 1.5 / min(m.shape)
 

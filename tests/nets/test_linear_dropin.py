@@ -69,3 +69,15 @@ def test_readme_masks_build_without_warnings():
         warnings.simplefilter("error")
         masks = nets.layered_masks([64, 64, 64, 10], graph="ws", density=0.25, seed=0)
         SparseMLP([64, 64, 64, 10], masks, seed=0)
+
+
+def test_layered_masks_default_readout_is_dense_like_the_cli():
+    import nets
+
+    sizes = [64, 64, 64, 10]
+    dense_out = nets.layered_masks(sizes, "ws", 0.25, seed=0)
+    sparse_out = nets.layered_masks(sizes, "ws", 0.25, sparse_output=True, seed=0)
+    assert dense_out[-1].shape == (10, 64) and dense_out[-1].nnz == 640  # all-True readout
+    assert sparse_out[-1].nnz < 640
+    for a, b in zip(dense_out[:-1], sparse_out[:-1]):  # the hidden masks are the same draw either way
+        assert (a != b).nnz == 0

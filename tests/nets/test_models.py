@@ -16,7 +16,7 @@ from nets import Feedback, SparseLinear, SparseMLP, WiredNet, dag_wiring, layere
 
 def test_sparse_mlp_forward_is_act_between_layers():
     sizes = [12, 10, 8, 3]
-    net = SparseMLP(sizes, layered_masks(sizes, "er", 0.5, seed=0), activation="tanh", seed=0, dtype=torch.float64)
+    net = SparseMLP(sizes, layered_masks(sizes, "er", 0.5, sparse_output=True, seed=0), activation="tanh", seed=0, dtype=torch.float64)
     assert isinstance(net.layers, torch.nn.ModuleList) and all(isinstance(l, SparseLinear) for l in net.layers)
     assert isinstance(net.act, torch.nn.Tanh)
     x = torch.randn(4, 12, dtype=torch.float64)
@@ -30,7 +30,7 @@ def test_sparse_mlp_forward_is_act_between_layers():
 
 def test_sparse_mlp_neuron_graph_is_the_masks():
     sizes = [6, 5, 4]
-    masks = layered_masks(sizes, "er", 0.4, seed=1)
+    masks = layered_masks(sizes, "er", 0.4, sparse_output=True, seed=1)
     net = SparseMLP(sizes, masks, seed=0)
     g = net.__neuron_graph__()
     A = g["adjacency"]

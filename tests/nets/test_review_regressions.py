@@ -130,7 +130,7 @@ def test_resume_with_another_model_is_refused(tmp_path):
 
     ds = load_dataset("digits", seed=0)
     train(SparseMLP([64, 32, 10], seed=0), "bp", ds, epochs=1, progress=False, seed=0, out=tmp_path)
-    sparse = SparseMLP([64, 32, 10], layered_masks([64, 32, 10], "er", 0.05, seed=0), seed=0)
+    sparse = SparseMLP([64, 32, 10], layered_masks([64, 32, 10], "er", 0.05, sparse_output=True, seed=0), seed=0)
     with pytest.raises(ValueError, match=r"cannot resume: the checkpoint's layers.0.mask .*2048 connections"):
         train(sparse, "bp", ds, epochs=2, progress=False, seed=0, out=tmp_path, resume=True)
     with pytest.raises(ValueError, match="cannot resume: the checkpoint does not fit this model"):

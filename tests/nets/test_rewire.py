@@ -23,7 +23,7 @@ def digits():
 
 
 def _net(backend: str = "auto", seed: int = 0) -> SparseMLP:
-    return SparseMLP(SIZES, layered_masks(SIZES, "ws", 0.2, seed=seed), backend=backend, seed=seed)
+    return SparseMLP(SIZES, layered_masks(SIZES, "ws", 0.2, sparse_output=True, seed=seed), backend=backend, seed=seed)
 
 
 def _snapshots(net):
@@ -175,7 +175,7 @@ def test_rigl_without_a_gradient_signal_is_refused():
 
 
 def _ws_layer(seed: int) -> SparseLinear:
-    m = layered_masks([200, 200], "ws", 0.05, p=0.05, seed=seed)[0]
+    m = layered_masks([200, 200], "ws", 0.05, p=0.05, sparse_output=True, seed=seed)[0]
     layer = SparseLinear(200, 200, m, seed=seed)
     return layer
 
@@ -262,7 +262,7 @@ def test_rewiring_validation(kwargs, match):
 
 
 def test_only_layers_the_rule_trains_are_rewired(digits):
-    net = SparseMLP([64, 32, 10], layered_masks([64, 32, 10], "er", 0.3, seed=0), seed=0)
+    net = SparseMLP([64, 32, 10], layered_masks([64, 32, 10], "er", 0.3, sparse_output=True, seed=0), seed=0)
     hidden = net.layers[0].mask.clone()
     train(net, "readout-only", digits, epochs=2, seed=0, progress=False, rewire=Rewiring("set", 0.3))
     assert torch.equal(net.layers[0].mask, hidden)  # frozen at its initial weights: not rewired
@@ -316,7 +316,7 @@ def test_digits_rewiring_slow(digits, tmp_path, policy):
     """Digits 64-64-64-10 at 10%, every layer wired, 12 epochs, rewired every epoch (zeta 0.3):
     every rewiring changes every mask, nnz exact, zero off the mask; resume at epoch 5 gives the same masks."""
     sizes = [64, 64, 64, 10]
-    make = lambda: SparseMLP(sizes, layered_masks(sizes, "er", 0.1, seed=3), seed=3)  # noqa: E731
+    make = lambda: SparseMLP(sizes, layered_masks(sizes, "er", 0.1, sparse_output=True, seed=3), seed=3)  # noqa: E731
     rw = Rewiring(policy, 0.3, seed=11)
     net = make()
     nnz0 = [l.nnz for l in net.layers]

@@ -192,7 +192,7 @@ def test_wired_dag_trains_with_layerwise_feedback(rule, digits):
 def test_train_on_a_device_then_resume_on_cpu(device, rule, tmp_path):
     # every rule through the sparse CSR kernel on `device`, then the run continues on the CPU
     ds = load_dataset("digits", seed=0)
-    masks = layered_masks([64, 32, 10], "er", 0.3, seed=0)
+    masks = layered_masks([64, 32, 10], "er", 0.3, sparse_output=True, seed=0)
     net = SparseMLP([64, 32, 10], masks, backend="csr", seed=0, device=device)
     first = train(net, rule, ds, epochs=2, lr=3e-3, seed=0, out=tmp_path, progress=False)  # device=None: the model's
     assert {p.device.type for p in net.parameters()} == {device}

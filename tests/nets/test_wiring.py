@@ -14,7 +14,7 @@ from nets import dag_wiring, layered_masks, relational_masks
 @pytest.mark.parametrize("graph", ["er", "powerlaw_in", "powerlaw_out"])
 def test_bipartite_layers_have_exact_density_and_no_empty_rows_or_columns(graph):
     sizes = [64, 48, 32, 10]
-    masks = layered_masks(sizes, graph, 0.25, seed=0)
+    masks = layered_masks(sizes, graph, 0.25, sparse_output=True, seed=0)
     assert [m.shape for m in masks] == [(48, 64), (32, 48), (10, 32)]
     for m, (n_in, n_out) in zip(masks, zip(sizes[:-1], sizes[1:])):
         assert m.dtype == bool and m.nnz == round(0.25 * n_in * n_out)
@@ -23,7 +23,7 @@ def test_bipartite_layers_have_exact_density_and_no_empty_rows_or_columns(graph)
 
 @pytest.mark.parametrize("graph", ["ws", "ws_flex", "ba", "hk", "ke"])
 def test_square_layers_are_the_graph_plus_self_loops_and_others_fall_back(graph):
-    masks = layered_masks([64, 64, 64, 10], graph, 0.25, seed=1)
+    masks = layered_masks([64, 64, 64, 10], graph, 0.25, sparse_output=True, seed=1)
     for m in masks[:2]:
         assert m.shape == (64, 64)
         assert m.diagonal().all()
@@ -38,7 +38,7 @@ def test_square_layers_are_the_graph_plus_self_loops_and_others_fall_back(graph)
 
 
 def test_ws_layer_is_a_watts_strogatz_graph():
-    m = layered_masks([100, 100], "ws", 0.07, p=0.0, seed=0)[0]
+    m = layered_masks([100, 100], "ws", 0.07, p=0.0, sparse_output=True, seed=0)[0]
     ring = sw.ring_lattice(100, 6)  # k = 0.07 * 100 - 1 = 6
     lattice_with_loops = (ring + sp.eye_array(100, dtype=bool)).astype(bool)
     assert (m != lattice_with_loops).nnz == 0
@@ -52,7 +52,7 @@ def test_ws_layer_is_a_watts_strogatz_graph():
 def test_scale_free_layer_is_that_generators_graph(graph, make):
     # density 0.2 at n=50: k = 0.2 * 50 - 1 = 9; m = 5 gives mean degree 2 * 5 * 45 / 50 = 9.0
     # (BA, HK; KE 9.4) where m = round(k / 2) = 4 gave 7.36; the same generator stream
-    m = layered_masks([50, 50], graph, 0.2, seed=7)[0]
+    m = layered_masks([50, 50], graph, 0.2, sparse_output=True, seed=7)[0]
     ref = make(50, 5, np.random.default_rng(7))
     assert (m != (ref + sp.eye_array(50, dtype=bool)).astype(bool)).nnz == 0
 
@@ -61,7 +61,7 @@ def test_holme_kim_layers_are_more_clustered_than_ba():
     def mean_c(graph):
         cs = []
         for s in range(4):
-            m = layered_masks([80, 80], graph, 0.15, seed=s)[0].tolil()
+            m = layered_masks([80, 80], graph, 0.15, sparse_output=True, seed=s)[0].tolil()
             m.setdiag(False)
             cs.append(nx.average_clustering(sw.to_networkx(sp.csr_array(m))))
         return np.mean(cs)
@@ -70,8 +70,8 @@ def test_holme_kim_layers_are_more_clustered_than_ba():
 
 
 def test_layered_masks_seeded_and_dense():
-    a = layered_masks([20, 20, 5], "ba", 0.3, seed=3)
-    b = layered_masks([20, 20, 5], "ba", 0.3, seed=3)
+    a = layered_masks([20, 20, 5], "ba", 0.3, sparse_output=True, seed=3)
+    b = layered_masks([20, 20, 5], "ba", 0.3, sparse_output=True, seed=3)
     assert all((x != y).nnz == 0 for x, y in zip(a, b))
     d = layered_masks([3, 4], "dense")
     assert d[0].nnz == 12
@@ -188,8 +188,8 @@ def test_dag_wiring_rejects_self_loops_and_empty_graphs():
 def test_square_layer_density_too_small_is_refused_not_rounded_up(graph):
     # k = 0.001 * 64 - 1 < 2: the family cannot be that sparse; the old code clamped k to 2 silently
     with pytest.raises(ValueError, match=r"density=0.001 is too small for graph='.*' on a square layer of width 64"):
-        layered_masks([64, 64], graph, 0.001, seed=0)
-    m = layered_masks([64, 64], graph, 3 / 64, seed=0)[0]  # the smallest density it accepts
+        layered_masks([64, 64], graph, 0.001, sparse_output=True, seed=0)
+    m = layered_masks([64, 64], graph, 3 / 64, sparse_output=True, seed=0)[0]  # the smallest density it accepts
     assert m.nnz <= 1.5 * 3 * 64
 
 
@@ -197,7 +197,7 @@ def test_square_layer_density_too_small_is_refused_not_rounded_up(graph):
 @pytest.mark.parametrize("n", [64, 128])
 @pytest.mark.parametrize("density", [0.1, 0.25, 0.4, 0.5])
 def test_growth_model_layers_deliver_the_asked_density(graph, n, density):
-    m = layered_masks([n, n], graph, density, seed=0)[0]
+    m = layered_masks([n, n], graph, density, sparse_output=True, seed=0)[0]
     assert m.nnz / n**2 == pytest.approx(density, rel=0.1)
 
 
@@ -205,5 +205,5 @@ def test_growth_model_layers_deliver_the_asked_density(graph, n, density):
 def test_ba_and_hk_layers_refuse_densities_they_cannot_reach(graph):
     # m (n - m) edges peak at n^2 / 4: mask density about 0.5
     with pytest.raises(ValueError, match=r"density=0.9 is too large for graph='%s'.*density <= 0.5" % graph):
-        layered_masks([128, 128], graph, 0.9, seed=0)
-    assert layered_masks([128, 128], "ke", 0.9, seed=0)[0].nnz / 128**2 == pytest.approx(0.9, rel=0.02)
+        layered_masks([128, 128], graph, 0.9, sparse_output=True, seed=0)
+    assert layered_masks([128, 128], "ke", 0.9, sparse_output=True, seed=0)[0].nnz / 128**2 == pytest.approx(0.9, rel=0.02)
