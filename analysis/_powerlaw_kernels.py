@@ -199,32 +199,110 @@ def _ks_discrete(u, c, j, ntail, alpha, best):
 
 
 @nb.njit(cache=True, nogil=True)
-def _ks_continuous(u, c, j, ntail, alpha, best):
-    xmin = u[j]
-    d = 0.0
-    rem = ntail
-    K = u.shape[0]
-    for k in range(j, K):
-        s = (u[k] / xmin) ** (1.0 - alpha)
-        e_geq = rem / ntail
-        rem -= c[k]
-        e_gt = rem / ntail
-        v = max(abs(s - e_geq), abs(s - e_gt))
-        if v > d:
-            d = v
-            if d >= best:
-                return d
-        if e_gt < d and s < d:
-            break
-    return d
+def _dev_continuous(logu, tail_n, k, j, nt, alpha, mode):
+    """KS deviation of the continuous fit at xmin = u[j], at data value u[k] (k >= j).
+
+    ``S(u) = (u / xmin)^(1 - alpha)`` against the empirical tail fractions
+    ``P_n(X >= u_k)`` and ``P_n(X > u_k)`` (two-sided, ``mode == 0``), or
+    against ``P_n(X >= u_k)`` and ``P_n(X > u_k) + 1/n`` (``mode == 1``:
+    Clauset's ``plfit.m``, which compares the model CDF with ``(i-1)/n`` at
+    the i-th sorted point, the left side of each step only).
+    Returns (deviation, S(u_k), the lower empirical fraction).
+    """
+    s = math.exp((1.0 - alpha) * (logu[k] - logu[j]))
+    e_geq = tail_n[k] / nt
+    e_gt = tail_n[k + 1] / nt
+    if mode == 1:
+        e_gt += 1.0 / nt
+    return max(abs(s - e_geq), abs(s - e_gt)), s, e_gt
 
 
 @nb.njit(cache=True, nogil=True)
-def scan_xmin(u, c, discrete, j_lo, j_hi):
+def _ks_continuous(logu, tail_n, j, nt, alpha, best, hint, mode):
+    """KS distance of the continuous fit at xmin = u[j], or a value > best once it exceeds best.
+
+    Returns (d, k) with k the index where the distance was seen to exceed
+    ``best`` (-1 if it did not).  Before the full pass it probes the index
+    ``hint`` (where the previous candidate was cut off) and 32 evenly spaced
+    tail indices: a candidate far from the best is usually rejected there in a
+    handful of operations instead of a pass over its whole tail.  Exact: a
+    candidate is rejected only on a deviation above ``best``.
+    """
+    K = logu.shape[0]
+    if hint >= j and hint < K:
+        v = _dev_continuous(logu, tail_n, hint, j, nt, alpha, mode)[0]
+        if v > best:
+            return v, hint
+    step = (K - j) // 32
+    if step > 1:
+        for k in range(j, K, step):
+            v = _dev_continuous(logu, tail_n, k, j, nt, alpha, mode)[0]
+            if v > best:
+                return v, k
+    d = 0.0
+    for k in range(j, K):
+        v, s, e_gt = _dev_continuous(logu, tail_n, k, j, nt, alpha, mode)
+        if v > d:
+            d = v
+            if d > best:
+                return d, k
+        if e_gt < d and s < d:
+            break
+    return d, -1
+
+
+@nb.njit(cache=True, nogil=True)
+def _scan_continuous(u, c, j_lo, j_hi, mode):
+    """scan_xmin for continuous data: exact, with pruning (see :func:`_ks_continuous`).
+
+    A first pass over every 64th candidate finds a good distance to prune
+    against; the second pass visits every candidate.  A candidate replaces the
+    best on a smaller distance, or on an equal one at a smaller index, so the
+    result is the first minimiser, as an exhaustive scan in index order finds.
+    """
+    K = u.shape[0]
+    logu = np.log(u)
+    tail_n = np.zeros(K + 1)
+    tail_l = np.zeros(K + 1)
+    for k in range(K - 1, -1, -1):
+        tail_n[k] = tail_n[k + 1] + c[k]
+        tail_l[k] = tail_l[k + 1] + c[k] * logu[k]
+    best = np.inf
+    jb = -1
+    ab = np.nan
+    hint = -1
+    stride = max(1, (j_hi - j_lo) // 64)
+    for sweep in range(2):
+        if sweep == 1 and stride == 1:
+            break
+        step = stride if sweep == 0 else 1
+        for j in range(j_lo, j_hi, step):
+            nt = tail_n[j]
+            denom = tail_l[j] - nt * logu[j]
+            if denom <= 0.0:
+                continue
+            alpha = 1.0 + nt / denom
+            d, kx = _ks_continuous(logu, tail_n, j, nt, alpha, best, hint, mode)
+            if kx >= 0:
+                hint = kx
+            if d < best or (d == best and j < jb):
+                best = d
+                jb = j
+                ab = alpha
+    vb = 1.0 / ((ab - 1.0) * (ab - 1.0)) if jb >= 0 else np.nan
+    return jb, ab, best, vb
+
+
+@nb.njit(cache=True, nogil=True)
+def scan_xmin(u, c, discrete, j_lo, j_hi, mode=0):
     """Best xmin among candidates u[j_lo:j_hi] by KS distance.
 
+    ``mode`` (continuous data only): 0 the two-sided KS distance, 1 Clauset's
+    one-sided variant (see :func:`_dev_continuous`).
     Returns (j_best, alpha, ks, var_log); j_best = -1 if no candidate.
     """
+    if not discrete:
+        return _scan_continuous(u, c, j_lo, j_hi, mode)
     K = u.shape[0]
     # suffix sums of counts and of counts * log(u)
     tail_n = np.zeros(K + 1)
@@ -238,16 +316,8 @@ def scan_xmin(u, c, discrete, j_lo, j_hi):
     vb = np.nan
     for j in range(j_lo, j_hi):
         nt = tail_n[j]
-        if discrete:
-            alpha, var = mle_alpha_discrete(nt, tail_l[j], u[j])
-            d = _ks_discrete(u, c, j, nt, alpha, best)
-        else:
-            denom = tail_l[j] - nt * math.log(u[j])
-            if denom <= 0.0:
-                continue
-            alpha = 1.0 + nt / denom
-            var = 1.0 / ((alpha - 1.0) * (alpha - 1.0))
-            d = _ks_continuous(u, c, j, nt, alpha, best)
+        alpha, var = mle_alpha_discrete(nt, tail_l[j], u[j])
+        d = _ks_discrete(u, c, j, nt, alpha, best)
         if d < best:
             best = d
             jb = j
