@@ -73,12 +73,23 @@ def render_table(rep: Any) -> str:
     pl = rep.power_law
     if pl is None:
         rows.append(("power-law alpha", "n/a", rep.reasons.get("power_law", "")[:90]))
+    elif not pl.assessable:
+        # an exponent over a tail too narrow (or too few values) to mean anything is not shown (issue 11)
+        rows.append(("power-law alpha", "withheld", f"xmin {pl.xmin:g}, n_tail {pl.n_tail}: {pl.verdict_reason}"))
+        for c in pl.comparisons:
+            rows.append((f"  vs {c.distribution}", f"R = {c.R:+.3f}", f"p = {c.p_value:.3g} -> {c.preferred}"))
     else:
         p = f"{pl.p_value:.3f}" if pl.p_value is not None else "not computed"
         rows.append(("power-law alpha", f"{pl.alpha:.3f} ± {pl.alpha_se:.3f}",
-                     f"xmin {pl.xmin:g}, n_tail {pl.n_tail}, KS {pl.ks:.3f}, GoF p {p}"))  # fmt: skip
-        for c in pl.comparisons:
-            rows.append((f"  vs {c.distribution}", f"R = {c.R:+.3f}", f"p = {c.p_value:.3g} -> {c.preferred}"))
+                     f"xmin {pl.xmin:g} (tail x_max/xmin {pl.tail_span:.3g}), n_tail {pl.n_tail}, KS {pl.ks:.3f}, "
+                     f"GoF p {p}"))  # fmt: skip
+        for c in pl.comparisons:  # the likelihood-ratio verdicts, beside every exponent shown
+            flag = ""
+            if c.degenerate:
+                flag = f" (lognormal fit degenerate: mu = {c.params['mu']:.3g}, sigma = {c.params['sigma']:.3g})"
+            elif c.at_bound:
+                flag = " (fit at its search bound)"
+            rows.append((f"  vs {c.distribution}", f"R = {c.R:+.3f}", f"p = {c.p_value:.3g} -> {c.preferred}{flag}"))
     rows += [
         ("clustering C", _f(rep.C), "mean local clustering (degree < 2 counts 0)"),
         ("transitivity T", _f(rep.T), "3 triangles / connected triples"),

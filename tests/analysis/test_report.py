@@ -193,6 +193,8 @@ def test_dense_mlp_power_law_verdict_is_not_assessable():
     note = next(s for s in r.notes if s.startswith("power-law fit not assessable"))
     assert "too few distinct values in the tail" in note and "no goodness-of-fit p" in note
     text = str(r)
+    # issue 11: no exponent and no likelihood-ratio rows for a withheld fit, only the reason
+    assert any(line.split()[:3] == ["power-law", "alpha", "withheld"] for line in text.splitlines())
     assert "-> not_assessable" in text and "-> power_law" not in text and "-> neither" not in text
     d = json.loads(r.to_json())
     assert d["power_law"]["assessable"] is False
@@ -203,11 +205,15 @@ def test_power_law_notes_flag_a_lognormal_at_its_bound():
     from analysis.powerlaw import fit_power_law
 
     fit = fit_power_law(np.array([10] * 1000 + [11] * 10 + [12, 13, 14]), xmin=10, n_bootstrap=0)
-    want = (
+    # the tail 10..14 spans less than a decade: every verdict is withheld first (issue 11)
+    want = [
+        "power-law fit not assessable: the tail spans less than a decade (x from 10 to 14, x_max / xmin = 1.4 "
+        "< 10): too narrow for a power law to mean anything; no goodness-of-fit p and no likelihood-ratio "
+        "verdict are given",
         "power law vs lognormal: the lognormal fit stopped at its search bound (mu = -100), short of its "
-        "maximum likelihood; lognormal preferred even so"
-    )
-    assert report_mod._power_law_notes(fit) == [want]
+        "maximum likelihood; verdict withheld",
+    ]
+    assert report_mod._power_law_notes(fit) == want
     mlp = fit_power_law(np.array([256] * 794 + [1040] * 256 + [266] * 256), n_bootstrap=0)
     notes = report_mod._power_law_notes(mlp)
     assert len(notes) == 2 and notes[0].startswith("power-law fit not assessable: too few distinct values")
