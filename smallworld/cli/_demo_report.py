@@ -67,8 +67,9 @@ def score_table(scores: Mapping[str, Mapping[str, Any]], labels: Mapping[str, st
         fit = s.get("degree_fit") or {}
         distinct = fit.get("n_tail_distinct")
         # a tail of a few distinct degrees (a dense layer's) gets no exponent in the table: no fit is assessable
-        alpha = (f"n/a ({distinct} distinct degrees)" if distinct is not None and distinct < MIN_TAIL_DISTINCT
-                 else _num(fit.get("alpha"), ".2f"))  # fmt: skip
+        alpha = fit.get("alpha_text") or (  # withheld (narrow tail) or alpha beside its LR verdicts (issue 11)
+            f"n/a ({distinct} distinct degrees)" if distinct is not None and distinct < MIN_TAIL_DISTINCT
+            else _num(fit.get("alpha"), ".2f"))  # fmt: skip
         body.append([labels.get(name, name), _num(graph_c.get(name)), str(s["n"]), f"{s['m']:,}", _num(s["C"]),
                      _num(s["T"]),
                      _num(s["L"], ".2f"), _num(s["sigma"], ".2f"), _num(s["omega"], ".2f"),

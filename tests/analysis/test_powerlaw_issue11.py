@@ -173,3 +173,20 @@ def test_thousand_continuous_replicates_on_real_data_within_ten_seconds(name, p_
     fit = fit_power_law(x, discrete=False, n_bootstrap=1000, seed=0, compare=())
     dt = time.perf_counter() - t
     assert dt <= 10.0 and abs(fit.p_value - p_ref) < 0.05
+
+
+def test_demo_score_table_inherits_the_withheld_exponent_and_the_verdicts():
+    from smallworld.cli._demo_report import score_table
+
+    def scores(deg):
+        fit = fit_power_law(deg, n_bootstrap=0).to_dict()
+        return {"n": deg.size, "m": int(deg.sum() // 2), "C": 0.1, "T": 0.1, "L": 3.0, "sigma": 1.0, "omega": 0.0,
+                "degree_fit": fit}  # fmt: skip
+
+    ws = np.diff(sw.watts_strogatz(2000, 16, 0.5, seed=0).indptr)
+    ba = np.diff(sw.barabasi_albert(10_000, 3, seed=1).indptr)
+    table = score_table({"ws": scores(ws), "ba": scores(ba)}, {})
+    ws_row = next(r for r in table.splitlines() if r.startswith("| ws"))
+    ba_row = next(r for r in table.splitlines() if r.startswith("| ba"))
+    assert "withheld (tail 19-27 spans < a decade)" in ws_row and "15.7" not in ws_row
+    assert "2.90 ± 0.05 (LR vs lognormal: neither (p=0.84) [degenerate fit]; vs exponential: power_law" in ba_row
