@@ -107,6 +107,21 @@ def test_thread_limit_restores_budget_and_torch(four_cores):
     assert torch.get_num_threads() == torch_before
 
 
+def test_blas_threads_follow_the_budget():
+    """numpy's BLAS pool obeys the budget too (a threaded ddot spun against busy cores under load)."""
+    np.linalg.norm(np.ones(10))  # BLAS is loaded with numpy
+    assert T.blas_threads() is not None
+    with smallworld.thread_limit(1):
+        assert T.blas_threads() == 1
+    assert T.blas_threads() == T.get_num_threads()
+    smallworld.set_num_threads(1)
+    try:
+        assert T.blas_threads() == 1
+    finally:
+        smallworld.set_num_threads(None)
+    assert T.blas_threads() == T.get_num_threads()
+
+
 # ---------------------------------------------------------------- kernels: serial twins == parallel
 
 
