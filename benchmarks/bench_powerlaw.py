@@ -13,7 +13,12 @@ power-law sample with alpha=2.5, xmin=1):
   ``generate_random``, body resampled, ``Fit`` in exact mode), measured on a few
   replicates and extrapolated to 1,000 (marked).
 
-Run:  python benchmarks/bench_powerlaw.py [--repeats 3] [--peer-replicates 3]
+Continuous rows (``--part continuous``), on the cities (19,447 values) and quakes (19,302)
+data of Clauset et al. 2009 as shipped with the powerlaw package, and 2e4 lognormal draws:
+"fit" (xmin scan, two-sided KS) and "GoF 1000" (1,000 semi-parametric replicates; the peer
+with ``powerlaw.Fit(discrete=False)``, extrapolated from a few replicates).
+
+Run:  python benchmarks/bench_powerlaw.py [--repeats 3] [--peer-replicates 3] [--part all|discrete|continuous]
 Prints a markdown table (medians over repeats; ratio = peer / ours).
 """
 
@@ -69,12 +74,64 @@ def peer_bootstrap(deg: np.ndarray, k: int) -> float:
     return (time.perf_counter() - t) / k
 
 
+def peer_bootstrap_continuous(x: np.ndarray, k: int) -> float:
+    """Seconds per semi-parametric replicate with the powerlaw package (continuous)."""
+    import powerlaw
+
+    fit = powerlaw.Fit(x, discrete=False, verbose=0)
+    xmin = fit.xmin
+    body = x[x < xmin]
+    n, n_tail = x.size, int((x >= xmin).sum())
+    rng = np.random.default_rng(0)
+    t = time.perf_counter()
+    for _ in range(k):
+        m = rng.binomial(n, n_tail / n)
+        tail = np.asarray(fit.power_law.generate_random(m), dtype=np.float64)
+        syn = np.concatenate([rng.choice(body, n - m), tail]) if body.size else tail
+        powerlaw.Fit(syn, discrete=False, verbose=0).power_law.D  # noqa: B018
+    return (time.perf_counter() - t) / k
+
+
+def continuous(args: argparse.Namespace) -> None:
+    import os
+
+    import powerlaw
+
+    ref = Path(powerlaw.__file__).parent / "reference_data"
+    data = {
+        "cities (19,447)": np.loadtxt(ref / "cities.txt"),
+        "quakes (19,302)": np.loadtxt(ref / "quakes.txt"),
+        "lognormal s=2 (2e4)": np.exp(np.random.default_rng(0).normal(0.0, 2.0, 20_000)),
+    }
+    fit_power_law(data["cities (19,447)"][:500], discrete=False, n_bootstrap=2, seed=0)  # compile
+    print(f"\nContinuous data (load average {os.getloadavg()[0]:.1f}):\n")
+    print("| data | task | ours (s) | powerlaw (s) | ratio powerlaw/ours | xmin, alpha ours / powerlaw; p |")
+    print("|---|---|---:|---:|---:|---|")
+    for name, x in data.items():
+        t_ours, f = timed(lambda d=x: fit_power_law(d, discrete=False, n_bootstrap=0, compare=()), args.repeats)
+        t_pl, pf = timed(lambda d=x: powerlaw.Fit(d, discrete=False, verbose=0), args.repeats)
+        print(f"| {name} | fit (xmin scan) | {t_ours:.3f} | {t_pl:.3f} | {t_pl / t_ours:.0f}x | "
+              f"{f.xmin:g}, {f.alpha:.3f} / {pf.xmin:g}, {pf.power_law.alpha:.3f} |")  # fmt: skip
+        t_boot, fb = timed(
+            lambda d=x: fit_power_law(d, discrete=False, n_bootstrap=1000, compare=(), seed=0), args.repeats
+        )
+        per = peer_bootstrap_continuous(x, args.peer_replicates)
+        print(f"| {name} | GoF 1000 replicates | {t_boot:.2f} | {1000 * per:.0f} (extrapolated from "
+              f"{args.peer_replicates}) | {1000 * per / t_boot:.0f}x | p = {fb.p_value:.3f} |")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--peer-replicates", type=int, default=3)
+    ap.add_argument("--part", choices=("all", "discrete", "continuous"), default="all")
     args = ap.parse_args()
     import powerlaw
+
+    if args.part == "continuous":
+        print(f"python {sys.version.split()[0]}, numpy {np.__version__}, powerlaw {powerlaw.__version__}")
+        continuous(args)
+        return
 
     warnings.filterwarnings("ignore")
     data = {
@@ -105,6 +162,8 @@ def main() -> None:
         ex = powerlaw.Fit(sample, discrete=True, estimate_discrete=False, xmin=xmin, verbose=0).power_law.alpha
         ap_ = powerlaw.Fit(sample, discrete=True, estimate_discrete=True, xmin=xmin, verbose=0).power_law.alpha
         print(f"| {xmin} | {ours:.4f} | {ex:.4f} | {ap_:.4f} |")
+    if args.part == "all":
+        continuous(args)
 
 
 if __name__ == "__main__":
