@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["main", "build_parser", "CLIError"]
+__all__ = ["main", "build_parser", "CLIError", "as_flags", "refuse_existing"]
 
 #: Subcommands in the order ``--help`` lists them.
 COMMANDS = ("demo", "generate", "score", "train", "reproduce")
@@ -39,6 +40,23 @@ COMMANDS = ("demo", "generate", "score", "train", "reproduce")
 
 class CLIError(Exception):
     """An error to be shown to the user as one line (exit status 2)."""
+
+
+def refuse_existing(path: Any, flag: str, force: bool) -> None:
+    """The CLI's one overwrite policy: an existing output is refused unless ``--force``.
+
+    Every output is then written atomically (:mod:`smallworld._atomic`), so ``--force`` replaces the old
+    file whole or not at all.  ``path`` ``'-'`` (stdout) and ``None`` (nothing written) pass.
+    """
+    from pathlib import Path
+
+    if path is None or str(path) == "-":
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise CLIError(f"{flag} must name a file, got a directory: {path}")
+    if not force and (p.exists() or p.is_symlink()):
+        raise CLIError(f"{flag} {path} already exists; pass --force to overwrite it, or choose another name")
 
 
 def _load(name: str):
@@ -116,9 +134,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (also used as a console script)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "_run", None) is None:
-        parser.print_help()
-        return 0
+    if getattr(args, "_run", None) is None:  # no subcommand: usage on stderr, a failure status
+        parser.print_help(sys.stderr)
+        return 2
+    if hasattr(args, "no_progress") and not _stderr_is_tty():
+        args.no_progress = True  # progress bars only on a terminal: a log file gets no '\r' lines
     previous = _terminate_as_interrupt()
     try:
         if getattr(args, "threads", None) is None:
@@ -140,11 +160,79 @@ def main(argv: Sequence[str] | None = None) -> int:
             msg = f"{exc.strerror}: {exc.filename}"  # "No such file or directory: x", not "[Errno 2] ..."
         elif isinstance(exc, OSError) and exc.filename and str(exc.filename) not in msg:
             msg = f"{msg}: {exc.filename}"
+        msg = as_flags(msg, _flag_names(parser, args.command))
         print(f"smallworld {args.command}: error: {msg}", file=sys.stderr)
         return 2
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _stderr_is_tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stream
+        return False
+
+
+#: Library argument names whose flag is not the same word, per subcommand.
+_RENAMED = {
+    "score": {"name": "--dataset", "n_bootstrap": "--bootstrap", "relabel": "--relabel"},
+    "train": {"name": "--data", "root": "--data", "resume": "--resume"},
+}
+
+
+def _flag_names(parser: argparse.ArgumentParser, command: str) -> dict[str, str]:
+    """Library argument name -> the flag of ``command`` (from its parser, ``generate MODEL`` included)."""
+    names: dict[str, str] = {}
+
+    def walk(p: argparse.ArgumentParser) -> None:
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for nested in dict.fromkeys(action.choices.values()):
+                    walk(nested)
+            elif action.option_strings and action.dest not in (argparse.SUPPRESS, "help"):
+                flag = next((o for o in action.option_strings if o.startswith("--")), action.option_strings[0])
+                names.setdefault(action.dest.removeprefix("param_"), flag)
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            walk(action.choices[command])
+    names.update(_RENAMED.get(command, {}))
+    return names
+
+
+def as_flags(message: str, flags: dict[str, str]) -> str:
+    """Say a library error in the flags the user typed: the one translation layer of the CLI.
+
+    ``null='rewire'`` -> ``--null rewire``, ``resume=True`` -> ``--resume``, ``root=DIR`` -> ``--data DIR``,
+    ``got density=None`` -> ``got no --density``, ``one of density or mean_degree`` -> ``one of --density
+    or --mean-degree``, ``lr must be`` -> ``--lr must be``.  Names not in ``flags`` are left alone.
+    """
+    if not flags:
+        return message
+    alt = "|".join(sorted(map(re.escape, flags), key=len, reverse=True))
+
+    def assign(m: re.Match) -> str:
+        flag, value = flags[m.group(1)], m.group(2)
+        if value == "True":
+            return flag
+        if value == "None":
+            return f"no {flag}"
+        if value[:1] in "'\"" and value[-1:] == value[:1] and len(value) >= 2:
+            value = value[1:-1]
+        return f"{flag} {value}"
+
+    value = r"('[^']*'|\"[^\"]*\"|[^\s,;:)]+)"
+    message = re.sub(rf"(?<![\w-])({alt})={value}", assign, message)
+    word = lambda m: flags[m.group(0)]  # noqa: E731
+    bare = rf"(?<![\w-])(?:{alt})(?![\w-])"
+    message = re.sub(  # "one of density or mean_degree", "both a and b", "either x or y"
+        rf"\b(one of|both|either|neither) ({bare}(?:(?:, | or | and | nor ){bare})+)",
+        lambda m: f"{m.group(1)} {re.sub(bare, word, m.group(2))}", message)
+    message = re.sub(rf"(?:^|(?<=; ))({bare})(?= must | does not | is )", word, message)  # "lr must be ..."
+    message = re.sub(rf"(?<=\bpoint )({bare})(?= at )", word, message)
+    return message
 
 
 class _Terminated(KeyboardInterrupt):

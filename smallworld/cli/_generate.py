@@ -227,6 +227,10 @@ class _ModelParser(argparse.ArgumentParser):
         ns, extras = super().parse_known_args(args, namespace)
         if extras:  # report here, not in the top-level parser with its usage dump
             self.error(f"unrecognized arguments: {' '.join(extras)}")
+        spec = getattr(ns, "_model", None)  # required here: either spelling (--x-y, --x_y) satisfies it
+        missing = [p.flags[0] for p in getattr(spec, "params", ()) if p.required and getattr(ns, f"param_{p.name}", None) is None]
+        if missing:
+            self.error(f"the following arguments are required: {', '.join(missing)}")
         return ns, extras
 
 
@@ -247,14 +251,19 @@ def _add_model(sub: Any, spec: ModelSpec) -> None:
     )
     group = p.add_argument_group(f"{spec.name} parameters")
     for prm in spec.params:
+        if prm.name.startswith("return_"):  # only changes what Python gets back; the file is the same
+            continue
         text = (prm.help or prm.name).replace("``", "")
         text += " (required)" if prm.required else f" (default: {prm.default!r})"
         kwargs: dict[str, Any] = {"dest": f"param_{prm.name}", "default": None, "help": text.replace("%", "%%")}
-        if prm.convert is None:
-            group.add_argument(*prm.flags, action=argparse.BooleanOptionalAction, required=prm.required, **kwargs)
-        else:
-            group.add_argument(*prm.flags, type=prm.convert, metavar=prm.metavar, nargs=prm.nargs,
-                               choices=prm.choices, required=prm.required, **kwargs)
+        for i, flag in enumerate(prm.flags):  # --x-y listed; the --x_y spelling accepted, not listed twice
+            if i:
+                kwargs = {**kwargs, "help": argparse.SUPPRESS}
+            if prm.convert is None:
+                group.add_argument(flag, action=argparse.BooleanOptionalAction, **kwargs)
+            else:
+                group.add_argument(flag, type=prm.convert, metavar=prm.metavar, nargs=prm.nargs,
+                                   choices=prm.choices, **kwargs)
     # a deterministic model takes no seed: --seed is parsed (to give a clear error in run), not listed
     seed_help = "random seed (non-negative integer); the same seed gives the same graph"
     p.add_argument("--seed", type=_seed, metavar="S", default=None,
@@ -262,6 +271,7 @@ def _add_model(sub: Any, spec: ModelSpec) -> None:
     p.add_argument("--out", metavar="FILE", default=None,
                    help="output file (.edgelist/.txt/.edges/.el, .gml, .npz); '-' writes to stdout; "
                         "without --out nothing is written")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --out file (written atomically)")
     p.add_argument("--format", choices=("edgelist", "gml", "npz"), default=None,
                    help="file format (default: from the suffix of --out; edgelist for '-')")
     p.set_defaults(_model=spec)
@@ -319,10 +329,13 @@ def run(args: argparse.Namespace) -> int:
         parent = Path(out).parent
         if not parent.is_dir():
             raise CLIError(f"cannot write {out!r}: directory {str(parent)!r} does not exist")
+        from smallworld.cli import refuse_existing
+
+        refuse_existing(out, "--out", args.force)  # the CLI's one overwrite policy, checked before generating
     if not spec.takes_seed and args.seed is not None:
         # refused, not ignored: a seed that changes nothing would suggest a reproducible random draw
         raise CLIError(f"{spec.name} is deterministic and takes no seed; drop --seed {args.seed}")
-    kwargs = {p.name: getattr(args, f"param_{p.name}") for p in spec.params}
+    kwargs = {p.name: getattr(args, f"param_{p.name}", None) for p in spec.params}
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     if spec.takes_seed and args.seed is not None:
         kwargs["seed"] = args.seed

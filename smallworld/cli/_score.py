@@ -46,14 +46,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mlp", metavar="SIZES", help="a dense MLP with these layer sizes, e.g. 784,256,256,10")
     parser.add_argument("--niter", type=int, default=10, help="swaps per edge per rewired reference (default 10)")
     parser.add_argument("--nrand", type=int, default=10, help="reference graphs per ensemble (default 10)")
-    parser.add_argument("--seed", type=int, default=None, help="seed of the null ensembles and the bootstrap")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the null ensembles and the bootstrap (default 0, as every subcommand)")
     parser.add_argument("--null", choices=("auto", "rewire", "analytic"), default="auto",
                         help="reference graphs (default auto: rewiring up to 20,000 edges, analytic above)")
     parser.add_argument("--bootstrap", type=int, default=1000, metavar="B",
                         help="bootstrap replicates of the power-law goodness of fit (default 1000; 0 skips)")
     parser.add_argument("--disconnected", choices=("lcc", "raise", "harmonic"), default="lcc",
                         help="policy for L on a disconnected graph (default lcc)")
-    parser.add_argument("--json", metavar="OUT", help="also write the report as JSON to OUT")
+    parser.add_argument("--relabel", action="store_true",
+                        help="FILE is an edge list with named nodes: number them 0..n-1 in order of first "
+                             "appearance (the JSON keeps the names as node_labels)")
+    parser.add_argument("--json", metavar="OUT", help="also write the report as JSON to OUT (written atomically)")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing --json file")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -77,24 +82,25 @@ def _dense_mlp(sizes: list[int]) -> Any:
     return torch.nn.Sequential(*layers[:-1])
 
 
-def _load(args: argparse.Namespace) -> tuple[Any, str]:
+def _load(args: argparse.Namespace) -> tuple[Any, str, list[str] | None]:
     given = [x for x in (args.file, args.dataset, args.mlp) if x is not None]
     if len(given) != 1:
         raise ValueError("give exactly one of FILE, --dataset NAME or --mlp SIZES")
     if args.file is not None:
         import smallworld
 
-        return smallworld.read(args.file), f"file {args.file}"
+        A, labels = smallworld.read(args.file, relabel=True if args.relabel else None, return_labels=True)
+        return A, f"file {args.file}", labels
     if args.dataset is not None:
         from smallworld import datasets
 
         info = datasets.describe(args.dataset)
-        return datasets.load(info.name), f"dataset {info.name}"
+        return datasets.load(info.name), f"dataset {info.name}", None
     sizes = parse_sizes(args.mlp)
     total = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
     if total > 50_000_000:
         raise ValueError(f"--mlp {args.mlp} has {total} connections; the limit is 50,000,000")
-    return _dense_mlp(sizes), f"dense MLP {','.join(map(str, sizes))}"
+    return _dense_mlp(sizes), f"dense MLP {','.join(map(str, sizes))}", None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -106,9 +112,12 @@ def run(args: argparse.Namespace) -> int:
     check_int(args.bootstrap, "--bootstrap", min_val=0)
     if args.seed is not None:
         check_int(args.seed, "--seed", min_val=0)
-    if args.json is not None and Path(args.json).is_dir():
-        raise IsADirectoryError(f"--json must name a file, got a directory: {args.json}")
-    x, label = _load(args)
+    from smallworld.cli import refuse_existing
+
+    if args.relabel and args.file is None:
+        raise ValueError("--relabel applies to a graph FILE only")
+    refuse_existing(args.json, "--json", args.force)  # before the work, not after it
+    x, label, labels = _load(args)
 
     from analysis.report import score
 
@@ -116,8 +125,15 @@ def run(args: argparse.Namespace) -> int:
         x, niter=args.niter, nrand=args.nrand, seed=args.seed, progress=not args.no_progress,
         null=args.null, n_bootstrap=args.bootstrap, disconnected=args.disconnected, name=label,
     )  # fmt: skip
-    print(report)
+    from smallworld.cli import _flag_names, as_flags, build_parser
+
+    print(as_flags(str(report), _flag_names(build_parser(), "score")))  # notes name flags, not arguments
     if args.json is not None:
-        _write_atomic(Path(args.json), report.to_json())
+        text = report.to_json()
+        if labels is not None:  # the names behind node ids 0..n-1
+            import json
+
+            text = json.dumps({**json.loads(text), "node_labels": labels}, indent=2)
+        _write_atomic(Path(args.json), text)
         print(f"JSON report written to {args.json}", file=sys.stderr)
     return 0

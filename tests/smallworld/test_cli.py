@@ -8,8 +8,8 @@ from smallworld.cli import COMMANDS, main
 
 
 def test_help_lists_every_command(capsys):
-    assert main([]) == 0
-    out = capsys.readouterr().out
+    assert main([]) == 2  # no subcommand is a usage error (issue 11); the usage goes to stderr
+    out = capsys.readouterr().err
     for name in COMMANDS:
         assert name in out
 
@@ -31,4 +31,4 @@ def test_missing_file_is_one_clean_line(capsys, tmp_path):
 def test_value_error_is_one_line_naming_the_parameter(capsys):
     assert main(["generate", "watts_strogatz", "--n", "10", "--k", "7", "--p", "0.1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "k must be even" in err[0] and "k=7" in err[0]
+    assert len(err) == 1 and "--k must be even" in err[0] and "--k 7" in err[0]
