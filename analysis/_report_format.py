@@ -48,7 +48,8 @@ def _pm(mean: float | None, std: float | None) -> str:
 def _coef_rows(name: str, label: str, r: Any, reason: str | None) -> list[tuple[str, str, str]]:
     if r is None:
         return [(label, "n/a", (reason or "")[:90])]
-    rows = [(label, _f(r.value), f"{r.null}; nrand={r.nrand}, niter={r.niter}")]
+    kind = {"transitivity": "transitivity", "average": "mean local clustering"}.get(r.clustering, r.clustering)
+    rows = [(label, _f(r.value), f"C = {kind}; null: {r.null}; nrand={r.nrand}, niter={r.niter}")]
     if r.C_rand is not None or r.L_rand is not None:
         rows.append(
             (f"  {name}: random C, L", f"{_pm(r.C_rand, r.C_rand_std)}, {_pm(r.L_rand, r.L_rand_std)}",

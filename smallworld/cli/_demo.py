@@ -112,6 +112,9 @@ def _config(args: argparse.Namespace) -> DemoConfig:
 
 
 def run(args: argparse.Namespace) -> int:
+    from smallworld.cli._demo_files import check_destination
+
+    check_destination(args.out, args.force)  # refuse in milliseconds, before torch and the analysis imports
     import numpy as np
     from tqdm.auto import tqdm
 

@@ -33,7 +33,7 @@ from typing import Any
 from smallworld._atomic import atomic_write_text, current_umask
 from smallworld.cli import CLIError
 
-__all__ = ["report_folder", "write_text", "write_json", "json_ready"]
+__all__ = ["report_folder", "check_destination", "write_text", "write_json", "json_ready"]
 
 
 def _check_destination(out: Path, force: bool, ignore: Path | None = None) -> None:
@@ -42,6 +42,12 @@ def _check_destination(out: Path, force: bool, ignore: Path | None = None) -> No
     if out.is_dir() and any(p != ignore for p in out.iterdir()) and not force:
         raise CLIError(f"--out {str(out)!r} already holds an earlier report; pass --force to overwrite it, "
                        "or choose another --out")
+
+
+def check_destination(out: str | os.PathLike, force: bool) -> None:
+    """Refuse an ``--out`` that holds an earlier report (unless ``force``), before any heavy import or work;
+    :func:`report_folder` checks again when it writes."""
+    _check_destination(Path(out), force)
 
 
 def _pid_alive(pid: int) -> bool:

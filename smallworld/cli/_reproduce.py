@@ -53,7 +53,7 @@ def discrepancy_note(c: dict[str, Any]) -> str:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("target", choices=("ws98",), help="the published result to reproduce")
     parser.add_argument("--out", type=Path, default=None,
-                        help="report folder (default ./smallworld-report/<target>/)")
+                        help="report folder (default ./smallworld-reproduce/<target>/; the demo's is ./smallworld-report/)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random references and the rewiring (default 0)")
     parser.add_argument("--nrand", type=int, default=20,
                         help="random G(n, m) graphs averaged for C_random and L_random (default 20)")
@@ -103,6 +103,11 @@ def ws98_table(seed: Any = 0, nrand: int = 20, progress: Any = None) -> dict[str
     }
 
 
+#: Which clustering and which null this σ uses (``smallworld score``'s σ uses transitivity and
+#: degree-preserving rewiring, so the two differ on the same network; each says which it is).
+SIGMA_LABEL = "σ = (C/C_random)/(L/L_random), C = mean local clustering, null = G(n, m)"
+
+
 def format_table(c: dict[str, Any]) -> str:
     """A markdown table: published (W&S 1998) vs computed on the bundled file."""
     p = _published()
@@ -116,7 +121,7 @@ def format_table(c: dict[str, Any]) -> str:
         ("L_actual (mean path length)", f"{p['L_actual']:.2f}", f"{c['L_actual']:.4f}", "—"),
         ("L_random", f"{p['L_random']:.2f}", f"{c['L_random']:.4f} ± {c['L_random_sd']:.4f}",
          f"ln n / ln k = {c['L_random_analytic']:.4f}"),
-        ("σ = (C/C_random)/(L/L_random)", f"{p_sigma:.2f}", f"{c['sigma']:.2f}", "—"),
+        (SIGMA_LABEL, f"{p_sigma:.2f}", f"{c['sigma']:.2f}", "—"),
     ]
     head = ("quantity", f"published (W&S 1998, n={p['n']})", f"computed (bundled file, n={c['n']})",
             "random-graph formula")
@@ -126,7 +131,15 @@ def format_table(c: dict[str, Any]) -> str:
     return "\n".join([line(head), sep, *map(line, rows)])
 
 
+#: The default report folder, apart from the demo's ./smallworld-report/ so neither refuses the other.
+DEFAULT_OUT = Path("smallworld-reproduce")
+
+
 def run(args: argparse.Namespace) -> int:
+    from smallworld.cli._demo_files import check_destination
+
+    out = args.out if args.out is not None else DEFAULT_OUT / args.target
+    check_destination(out, args.force)  # before the imports and the work
     from tqdm.auto import tqdm
 
     from analysis.plots import plot_ws_curve
@@ -140,7 +153,6 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--nrand must be an integer >= 2 and <= {MAX_NRAND}, got --nrand={nrand} (about "
                          f"{nrand * 0.1 / 3600:.3g} hours of reference graphs)")
     real = check_int(args.realisations, "--realisations", min_val=1)
-    out = args.out if args.out is not None else Path("smallworld-report") / args.target
     with report_folder(out, force=args.force) as stage:
         with tqdm(total=nrand, desc="C. elegans vs G(n,m)", unit="graph", leave=False, disable=None) as bar:
             table = ws98_table(seed=seed, nrand=nrand, progress=bar.update)
@@ -159,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
                    f"{curve_lines}\n")
         write_json(stage / "results.json", {
             "target": "ws98", "seed": seed,
+            "sigma_definition": {"clustering": "mean local clustering", "null": f"G(n, m), {nrand} graphs"},
             "reference": "D. J. Watts and S. H. Strogatz, Nature 393, 440-442 (1998), doi:10.1038/30918",
             "published": _published(), "computed": table, "fig2": curve.to_dict(),
         })

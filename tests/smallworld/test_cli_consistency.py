@@ -121,3 +121,58 @@ def test_generate_help_has_no_return_options_nor_duplicate_spellings(capsys):
     out = capsys.readouterr().out
     assert "--return-positions" not in out and "--mean_degree" not in out and "--mean-degree" in out
     assert main(["generate", "spatial", "--n", "30", "--mean_degree", "4", "--seed", "0"]) == 0  # still accepted
+
+
+# --- report folders -------------------------------------------------------------------------------------
+
+
+def _isolated(code: str, cwd) -> list[str]:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=60)
+    return done.stdout.split() + [done.stderr]
+
+
+def test_demo_refuses_an_earlier_report_before_heavy_imports(tmp_path):
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "report.md").write_text("x")
+    rc, torch_loaded, analysis_loaded, err = _isolated(
+        "import sys; from smallworld.cli import main; rc = main(['demo', '--out', 'old']); "
+        "print(rc, 'torch' in sys.modules, 'analysis.ws_curve' in sys.modules)", tmp_path)
+    assert (rc, torch_loaded, analysis_loaded) == ("2", "False", "False")
+    assert "already holds an earlier report" in err
+
+
+def test_reproduce_and_demo_have_their_own_default_folders(tmp_path):
+    from smallworld.cli import build_parser
+    from smallworld.cli._reproduce import DEFAULT_OUT
+
+    demo_default = build_parser().parse_args(["demo"]).out
+    assert DEFAULT_OUT != demo_default and demo_default not in (DEFAULT_OUT / "ws98").parents
+    earlier = tmp_path / "smallworld-reproduce" / "ws98"
+    earlier.mkdir(parents=True)
+    (earlier / "table.md").write_text("x")
+    rc, analysis_loaded, err = _isolated(
+        "import sys; from smallworld.cli import main; rc = main(['reproduce', 'ws98']); "
+        "print(rc, 'analysis.ws_curve' in sys.modules)", tmp_path)
+    assert (rc, analysis_loaded) == ("2", "False") and "smallworld-reproduce/ws98" in err
+
+
+# --- which clustering and which null each sigma uses -----------------------------------------------------
+
+
+def test_score_says_which_clustering_and_null_sigma_uses(capsys):
+    assert main(["score", "--dataset", "karate", "--bootstrap", "0", "--nrand", "2", "--niter", "1",
+                 "--no-progress"]) == 0  # fmt: skip
+    sigma_row = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("sigma"))
+    assert "C = transitivity" in sigma_row and "null: degree-preserving rewiring" in sigma_row
+
+
+def test_reproduce_table_says_which_clustering_and_null_sigma_uses():
+    from smallworld.cli._reproduce import format_table
+
+    c = {"n": 279, "m": 2287, "mean_degree": 16.4, "C_actual": 0.34, "L_actual": 2.4, "C_random": 0.06,
+         "C_random_sd": 0.001, "L_random": 2.3, "L_random_sd": 0.01, "C_random_analytic": 0.059,
+         "L_random_analytic": 2.0, "sigma": 5.96, "nrand": 2}  # fmt: skip
+    assert "C = mean local clustering, null = G(n, m)" in format_table(c)
