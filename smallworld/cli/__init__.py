@@ -29,6 +29,7 @@ import importlib
 import re
 import signal
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -140,6 +141,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if hasattr(args, "no_progress") and not _stderr_is_tty():
         args.no_progress = True  # progress bars only on a terminal: a log file gets no '\r' lines
     previous = _terminate_as_interrupt()
+    flags = _flag_names(parser, args.command)
+    with warnings.catch_warnings():  # warnings as one line in the user's flags, never a source line
+        warnings.showwarning = lambda message, category, *_a, **_k: print(
+            f"smallworld {args.command}: warning: {as_flags(str(message), flags)}", file=sys.stderr)
+        return _run(args, flags, previous)
+
+
+def _run(args: argparse.Namespace, flags: dict[str, str], previous: Any) -> int:
     try:
         if getattr(args, "threads", None) is None:
             return int(args._run(args) or 0)
@@ -160,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             msg = f"{exc.strerror}: {exc.filename}"  # "No such file or directory: x", not "[Errno 2] ..."
         elif isinstance(exc, OSError) and exc.filename and str(exc.filename) not in msg:
             msg = f"{msg}: {exc.filename}"
-        msg = as_flags(msg, _flag_names(parser, args.command))
+        msg = as_flags(msg, flags)
         print(f"smallworld {args.command}: error: {msg}", file=sys.stderr)
         return 2
     finally:

@@ -176,3 +176,25 @@ def test_reproduce_table_says_which_clustering_and_null_sigma_uses():
          "C_random_sd": 0.001, "L_random": 2.3, "L_random_sd": 0.01, "C_random_analytic": 0.059,
          "L_random_analytic": 2.0, "sigma": 5.96, "nrand": 2}  # fmt: skip
     assert "C = mean local clustering, null = G(n, m)" in format_table(c)
+
+
+# --- warnings ---------------------------------------------------------------------------------------------
+
+
+def test_warnings_are_one_line_in_flags_without_a_source_line(monkeypatch, capsys):
+    import warnings
+
+    import smallworld.cli as cli
+
+    parser = cli.build_parser()
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+
+    def warn_then_fail(args):
+        warnings.warn("the checkpoint predates resume=True checks", UserWarning, stacklevel=1)
+        raise ValueError("cannot resume: the checkpoint was written with another rule")
+
+    parser._subparsers._group_actions[0].choices["train"].set_defaults(_run=warn_then_fail)
+    assert main(["train", "--resume", "--out", "x"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["smallworld train: warning: the checkpoint predates --resume checks",
+                   "smallworld train: error: cannot resume: the checkpoint was written with another rule"]
