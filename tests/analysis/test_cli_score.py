@@ -32,10 +32,13 @@ def test_dataset_table_and_json(tmp_path, capsys):
     assert "written to" in cap.err
 
 
-def test_json_overwrites_atomically(tmp_path, capsys):
+def test_json_overwrites_atomically_only_with_force(tmp_path, capsys):
     out = tmp_path / "r.json"
     out.write_text("old")
-    assert main(["score", "--mlp", "4,3,2", "--json", str(out), "--no-progress", *FAST]) == 0
+    argv = ["score", "--mlp", "4,3,2", "--json", str(out), "--no-progress", *FAST]
+    assert main(argv) == 2 and out.read_text() == "old"  # the CLI's one overwrite policy (issue 11)
+    assert "--force" in capsys.readouterr().err
+    assert main([*argv, "--force"]) == 0
     assert json.loads(out.read_text())["layer_sizes"] == [4, 3, 2]
     assert len(list(tmp_path.iterdir())) == 1
 
@@ -50,7 +53,10 @@ def test_file_input(tmp_path, capsys):
     assert f"{average_clustering(G):.4g}" in out
 
 
-def test_mlp_has_zero_clustering_and_progress_bar(capsys):
+def test_mlp_has_zero_clustering_and_progress_bar(capsys, monkeypatch):
+    import smallworld.cli
+
+    monkeypatch.setattr(smallworld.cli, "_stderr_is_tty", lambda: True)  # bars only on a terminal (issue 11)
     assert main(["score", "--mlp", "20,16,16,10", *FAST]) == 0
     cap = capsys.readouterr()
     rows = {ln.split("  ")[0]: ln for ln in cap.out.splitlines()}
@@ -73,7 +79,7 @@ def test_big_mlp_uses_analytic_references_and_says_so(capsys):
         (["--mlp", "3,x"], "comma-separated"),
         (["--mlp", "5"], "at least two"),
         (["--mlp", "5,0"], "at least two"),
-        (["--dataset", "nope"], "name must be one of"),
+        (["--dataset", "nope"], "--dataset must be one of"),
         (["does_not_exist.edgelist"], "does_not_exist"),
         (["--mlp", "3,2", "--nrand", "0"], "--nrand"),
         (["--mlp", "3,2", "--niter", "-1"], "--niter"),

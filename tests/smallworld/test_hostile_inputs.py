@@ -462,5 +462,8 @@ def test_cli_generate_out_through_a_symlink_follows_it(tmp_path, capsys):
     target.write_text("0 1\n")
     link = tmp_path / "link.edgelist"
     link.symlink_to(target)
-    assert main(["generate", "watts_strogatz", "--n", "20", "--k", "4", "--p", "0", "--seed", "0", "--out", str(link)]) == 0
+    argv = ["generate", "watts_strogatz", "--n", "20", "--k", "4", "--p", "0", "--seed", "0", "--out", str(link)]
+    assert main(argv) == 2  # an existing output (through the link) is refused unless --force (issue 11)
+    assert "already exists; pass --force" in capsys.readouterr().err and target.read_text() == "0 1\n"
+    assert main([*argv, "--force"]) == 0
     assert link.is_symlink() and sw.read(target).nnz == 80

@@ -133,7 +133,7 @@ def test_cli_generate_a_huge_graph_is_one_line_exit_2(tmp_path, capsys):
     rc = main(["generate", "watts_strogatz", "--n", "100000000000", "--k", "4", "--p", "0.1", "--out", str(out)])
     assert rc == 2 and not out.exists()
     line = _one_line(capsys.readouterr().err)
-    assert line.startswith("smallworld generate: error: n=100000000000 is too large: a graph has at most MAX_NODES")
+    assert line.startswith("smallworld generate: error: --n 100000000000 is too large: a graph has at most MAX_NODES")
 
 
 @pytest.mark.parametrize("exc", [
