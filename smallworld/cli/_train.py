@@ -107,8 +107,11 @@ _FLAGS = {"lr": "--lr", "optimizer": "--optimizer", "rule": "--rule", "weight_de
 
 
 def _as_flags(message: str, flags: dict[str, str] = _FLAGS) -> str:
-    """``lr must be ..., got lr=-1`` -> ``--lr must be ..., got --lr=-1``."""
-    return re.sub(r"(?<![\w-])(" + "|".join(flags) + r")(?= must| does not|=)", lambda m: flags[m.group(1)], message)
+    """``lr must be ..., got lr=-1`` -> ``--lr must be ..., got --lr -1``: the CLI's one translation layer
+    (:func:`smallworld.cli.as_flags`) with this command's renamed arguments."""
+    from smallworld.cli import as_flags
+
+    return as_flags(message, flags)
 
 
 def _table(history: list[dict]) -> str:

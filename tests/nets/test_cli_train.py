@@ -67,7 +67,7 @@ def _exit_status(argv: list[str]) -> int:
     "args, message",
     [
         (["--rule", "hebb"], "rule must be one of"),
-        (["--device", "cuda:9"], "device="),
+        (["--device", "cuda:9"], "--device cuda:9"),
         (["--hidden", "a,b"], "--hidden must be comma-separated integers"),
         (["--density", "0"], "--density must be a real number > 0"),
         (["--epochs", "x"], "invalid int value"),
@@ -136,7 +136,7 @@ def test_cli_idx_folder_with_one_split_uses_test_size(shared_data, tmp_path, cap
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--lr", "-1"], "--lr must be a real number > 0, got --lr=-1.0"),
+    (["--lr", "-1"], "--lr must be a real number > 0, got --lr -1.0"),
     (["--optimizer", "foo"], "--optimizer must be one of"),
     (["--rule", "xx"], "--rule must be one of"),
     (["--weight-decay", "-1"], "--weight-decay must be a real number >= 0"),
@@ -144,7 +144,7 @@ def test_cli_idx_folder_with_one_split_uses_test_size(shared_data, tmp_path, cap
 def test_cli_errors_name_the_flags_the_user_typed(args, message, capsys):
     assert main([*BASE, *args]) == 2
     err = capsys.readouterr().err.strip()
-    assert message in err and "lr=" not in err.replace("--lr=", "")
+    assert message in err and "lr=" not in err
 
 
 def test_cli_resumes_a_checkpoint_written_before_metadata_was_stored(tmp_path, capsys):

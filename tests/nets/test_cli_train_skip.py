@@ -41,7 +41,7 @@ def test_ws_skip_trains_a_layered_wirednet_with_the_asked_budget(tmp_path, capsy
         (["--wiring", "ws-skip", "--skip", "0"], "--skip must be an integer >= 1, got --skip=0"),
         (["--wiring", "er", "--skip", "2"], "--skip applies to --wiring ws-skip, not to er"),
         (["--wiring", "ws-skip", "--sparse-output"], "--sparse-output applies to mask wirings"),
-        (["--wiring", "ws-skip", "--density", "0.001"], r"--density=0.001 is too small .* use density >= "),
+        (["--wiring", "ws-skip", "--density", "0.001"], r"--density 0.001 is too small .* use density >= "),
         (["--wiring", "ba", "--p", "0.2"], "--p is the rewiring probability of --wiring ws, ws_flex or ws-skip"),
     ],
 )
