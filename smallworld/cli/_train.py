@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 from typing import Any
 
 HELP = "train a graph-wired sparse MLP with BP, FA, DFA or local losses"
