@@ -33,7 +33,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["main", "build_parser", "CLIError", "as_flags", "refuse_existing"]
+__all__ = ["main", "build_parser", "CLIError", "as_flags", "refuse_existing", "progress_enabled"]
 
 #: Subcommands in the order ``--help`` lists them.
 COMMANDS = ("demo", "generate", "score", "train", "reproduce")
@@ -138,8 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "_run", None) is None:  # no subcommand: usage on stderr, a failure status
         parser.print_help(sys.stderr)
         return 2
-    if hasattr(args, "no_progress") and not _stderr_is_tty():
-        args.no_progress = True  # progress bars only on a terminal: a log file gets no '\r' lines
+    if hasattr(args, "no_progress"):
+        args.no_progress = not progress_enabled(args)
     previous = _terminate_as_interrupt()
     flags = _flag_names(parser, args.command)
     with warnings.catch_warnings():  # warnings as one line in the user's flags, never a source line
@@ -175,6 +175,12 @@ def _run(args: argparse.Namespace, flags: dict[str, str], previous: Any) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def progress_enabled(args: Any = None) -> bool:
+    """The CLI's one progress-bar policy: bars on stderr only when it is a terminal (a log file gets no
+    ``\\r`` lines) and ``--no-progress`` is not given.  Every subcommand's bars follow it."""
+    return _stderr_is_tty() and not getattr(args, "no_progress", False)
 
 
 def _stderr_is_tty() -> bool:

@@ -118,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     from tqdm.auto import tqdm
 
+    from smallworld.cli import progress_enabled
+
     from analysis.ws_curve import WS98_PS, ws_curve
     from nets import load_dataset
     from nets._utils import resolve_device
@@ -140,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         labels = {w.name: w.label for w in wirings}
 
         scores, fits, degrees = {}, {}, {}
-        for w in tqdm(wirings, desc="scoring neuron graphs", unit="net", leave=False, disable=None):
+        for w in tqdm(wirings, desc="scoring neuron graphs", unit="net", leave=False, disable=not progress_enabled()):
             scores[w.name], fits[w.name], degrees[w.name] = score_model(w.make(seed), niter=cfg.niter, nrand=cfg.nrand,
                                                        n_bootstrap=cfg.n_bootstrap, seed=seed)
 
@@ -149,13 +151,13 @@ def run(args: argparse.Namespace) -> int:
                                device=device, seed=seed)
         total = sum(costs.values()) * len(seeds)
         with tqdm(total=total, desc=f"training {len(wirings) * len(cfg.rules) * len(seeds)} runs", unit="s",
-                  unit_scale=False, leave=False, disable=None,
+                  unit_scale=False, leave=False, disable=not progress_enabled(),
                   bar_format="{l_bar}{bar}| est. {n:.0f}/{total:.0f} s [{elapsed}<{remaining}{postfix}]") as bar:
             runs = aggregate(train_all(wirings, cfg.rules, seeds, data, epochs=cfg.epochs, lr=cfg.lr,
                                        batch_size=cfg.batch_size, device=device, bar=bar, costs=costs))
 
         ps = WS98_PS if cfg.ws_points == len(WS98_PS) else tuple(np.logspace(-4, 0, cfg.ws_points))
-        with tqdm(total=len(ps) * cfg.ws_seeds, desc="WS Fig. 2", unit="graph", leave=False, disable=None) as bar:
+        with tqdm(total=len(ps) * cfg.ws_seeds, desc="WS Fig. 2", unit="graph", leave=False, disable=not progress_enabled()) as bar:
             curve = ws_curve(1000, 10, ps, seeds=cfg.ws_seeds, seed=seed, progress=bar.update)
 
         rows = []

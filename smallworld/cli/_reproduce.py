@@ -142,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
     check_destination(out, args.force)  # before the imports and the work
     from tqdm.auto import tqdm
 
+    from smallworld.cli import progress_enabled
+
     from analysis.plots import plot_ws_curve
     from analysis.ws_curve import WS98_PS, ws_curve
     from smallworld._validation import check_int
@@ -154,9 +156,9 @@ def run(args: argparse.Namespace) -> int:
                          f"{nrand * 0.1 / 3600:.3g} hours of reference graphs)")
     real = check_int(args.realisations, "--realisations", min_val=1)
     with report_folder(out, force=args.force) as stage:
-        with tqdm(total=nrand, desc="C. elegans vs G(n,m)", unit="graph", leave=False, disable=None) as bar:
+        with tqdm(total=nrand, desc="C. elegans vs G(n,m)", unit="graph", leave=False, disable=not progress_enabled()) as bar:
             table = ws98_table(seed=seed, nrand=nrand, progress=bar.update)
-        with tqdm(total=len(WS98_PS) * real, desc="WS98 Fig. 2", unit="graph", leave=False, disable=None) as bar:
+        with tqdm(total=len(WS98_PS) * real, desc="WS98 Fig. 2", unit="graph", leave=False, disable=not progress_enabled()) as bar:
             curve = ws_curve(1000, 10, WS98_PS, seeds=real, seed=seed, progress=bar.update)
         text = format_table(table)
         note = discrepancy_note(table)

@@ -198,3 +198,19 @@ def test_warnings_are_one_line_in_flags_without_a_source_line(monkeypatch, capsy
     err = capsys.readouterr().err.splitlines()
     assert err == ["smallworld train: warning: the checkpoint predates --resume checks",
                    "smallworld train: error: cannot resume: the checkpoint was written with another rule"]
+
+
+def test_one_progress_policy_for_every_subcommand(monkeypatch):
+    import argparse
+    import inspect
+
+    import smallworld.cli as cli
+    from smallworld.cli import _demo, _reproduce
+
+    monkeypatch.setattr(cli, "_stderr_is_tty", lambda: True)
+    assert cli.progress_enabled() and not cli.progress_enabled(argparse.Namespace(no_progress=True))
+    monkeypatch.setattr(cli, "_stderr_is_tty", lambda: False)
+    assert not cli.progress_enabled()
+    for mod in (_demo, _reproduce):  # their bars follow the same policy, not tqdm's own guess
+        src = inspect.getsource(mod.run)
+        assert "disable=None" not in src and src.count("disable=not progress_enabled()") >= 2
