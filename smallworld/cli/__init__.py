@@ -15,6 +15,15 @@ not by the subcommands): the thread budget of the run's compiled kernels and
 torch (:func:`smallworld.set_num_threads`; default ``SMALLWORLD_NUM_THREADS``
 or the cores this process may use).
 
+Policies shared by every subcommand, all applied here:
+
+- errors and warnings are one line on stderr in the flags the user typed
+  (:func:`as_flags`: ``null='rewire'`` -> ``--null rewire``), exit status 2;
+- an existing output is refused unless ``--force`` (:func:`refuse_existing`),
+  and every output is written atomically;
+- progress bars only when stderr is a terminal (:func:`progress_enabled`);
+- ``smallworld`` without a subcommand prints its usage and exits 2.
+
 User errors (``ValueError``, ``TypeError``, missing or existing files) become
 one line on stderr and exit status 2, never a traceback.  The library refuses
 work that cannot fit before allocating it (a ``ValueError``); a
