@@ -38,6 +38,10 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--accuracy", action="store_true")
     ap.add_argument("--topology", action="store_true")
+    ap.add_argument("--data", default=None,
+                    help="--accuracy data: fashion-mnist (default where the Debian package is installed) or mnist-t10k")
+    ap.add_argument("--seeds", type=int, default=3, help="--accuracy seeds")
+    ap.add_argument("--acc-epochs", type=int, default=10, help="--accuracy epochs")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if args.accuracy:
@@ -53,10 +57,10 @@ def main() -> None:
           f"{'-'.join(map(str, sizes))} at density {args.density}, {args.n_train} samples/epoch, batch 128, bp, adam")  # fmt: skip
     print("| policy | epoch (s) | rewiring (s) | rewiring / epoch | rewiring / 60k-sample epoch |")
     print("|---|---:|---:|---:|---:|")
-    warm = SparseMLP(sizes, layered_masks(sizes, "er", args.density, seed=0), seed=0)
+    warm = SparseMLP(sizes, layered_masks(sizes, "er", args.density, sparse_output=True, seed=0), seed=0)
     train(warm, "bp", (X[:256], y[:256], X[:64], y[:64]), epochs=1, progress=False)  # numba JIT, not timed
     for policy in ("static", "set", "rigl", "smallworld"):
-        net = SparseMLP(sizes, layered_masks(sizes, "er", args.density, seed=0), seed=0)
+        net = SparseMLP(sizes, layered_masks(sizes, "er", args.density, sparse_output=True, seed=0), seed=0)
         t0 = time.perf_counter()
         res = train(net, "bp", data, epochs=args.epochs, batch_size=128, seed=0, progress=False,
                     rewire=Rewiring(policy, 0.3, track=False))  # fmt: skip
@@ -76,18 +80,26 @@ def accuracy(args: argparse.Namespace) -> None:
 
     warnings.simplefilter("ignore")  # ER masks at 2% leave a few dead inputs (border pixels): expected
     sizes = [784, 1000, 1000, 1000, 10]
-    ds = load_dataset("../shared/data", test_size=0.2, seed=0)
-    print(f"# MNIST t10k split {len(ds.y_train)}/{len(ds.y_test)}, {'-'.join(map(str, sizes))}, hidden masks "
-          f"{args.density} ER, dense readout, 10 epochs, bp, adam 1e-3, batch 128, zeta 0.3 every epoch, 3 seeds")  # fmt: skip
-    print("| run | test accuracy (mean ± sd, 3 seeds) | C | L | sigma (ER proxy) | relational C | s/run |")
+    from nets.data import FASHION_MNIST_DIR
+
+    name = args.data or ("fashion-mnist" if FASHION_MNIST_DIR.is_dir() else "mnist-t10k")
+    if name == "fashion-mnist":
+        ds, what = load_dataset("fashion-mnist", seed=0), "Fashion-MNIST"
+    else:
+        ds, what = load_dataset("../shared/data", test_size=0.2, seed=0), "MNIST t10k split"
+    epochs, seeds = args.acc_epochs, range(args.seeds)
+    print(f"# {what} {len(ds.y_train)}/{len(ds.y_test)}, {'-'.join(map(str, sizes))}, hidden masks "
+          f"{args.density} ER, dense readout, {epochs} epochs, bp, adam 1e-3, batch 128, zeta 0.3 every epoch, "
+          f"{len(seeds)} seeds, {args.threads} threads")  # fmt: skip
+    print(f"| run | test accuracy (mean ± sd, {len(seeds)} seeds) | C | L | sigma (ER proxy) | relational C | s/run |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for policy in ("static", "set", "rigl", "smallworld", "dense"):
         accs, topo, secs = [], [], []
-        for seed in range(3):
-            masks = None if policy == "dense" else [*layered_masks(sizes[:-1], "er", args.density, seed=seed), None]
+        for seed in seeds:
+            masks = None if policy == "dense" else [*layered_masks(sizes[:-1], "er", args.density, sparse_output=True, seed=seed), None]
             net = SparseMLP(sizes, masks, seed=seed)
             t0 = time.perf_counter()
-            res = train(net, "bp", ds, epochs=10, lr=1e-3, batch_size=128, seed=seed, progress=False,
+            res = train(net, "bp", ds, epochs=epochs, lr=1e-3, batch_size=128, seed=seed, progress=False,
                         rewire=None if policy == "dense" else Rewiring(policy, 0.3))  # fmt: skip
             secs.append(time.perf_counter() - t0)
             accs.append(res.final_test_accuracy)
@@ -123,7 +135,7 @@ def topology() -> None:
                     net = WiredNet(layered_smallworld([64, 64, 64, 64, 10], 0.2, skip=2, seed=seed), seed=seed)
                 else:
                     sz = [64, 64, 64, 10]
-                    net = SparseMLP(sz, [*layered_masks(sz[:-1], "ws", 0.2, p=0.1, seed=seed), None], seed=seed)
+                    net = SparseMLP(sz, [*layered_masks(sz[:-1], "ws", 0.2, p=0.1, sparse_output=True, seed=seed), None], seed=seed)
                 res = train(net, "bp", ds, epochs=15, lr=3e-3, seed=seed, progress=False, rewire=Rewiring(policy, 0.3))
                 a, b = res.config["topology_initial"], res.history[-1]["topology"]
                 rel = lambda t: statistics.mean(t["relational_C"]) if t.get("relational_C") else float("nan")  # noqa: E731
