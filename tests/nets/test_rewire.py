@@ -295,7 +295,7 @@ def test_cli_rewire_writes_topology_and_figure(tmp_path, capsys):
 @pytest.mark.parametrize(
     "extra,msg",
     [
-        (["--rewire", "foo"], "--rewire must be one of 'set', 'rigl', 'smallworld', 'static', got --rewire='foo'"),
+        (["--rewire", "foo"], "--rewire must be one of 'set', 'rigl', 'smallworld', 'static', got --rewire foo"),
         (["--rewire", "set", "--rewire-fraction", "1.5"], "--rewire-fraction must be"),
         (["--rewire", "set", "--rewire-every", "0"], "--rewire-every must be an integer >= 1"),
         (["--rewire-every", "2"], "--rewire-fraction and --rewire-every apply with --rewire POLICY"),
