@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from analysis._plotting import COLORS, check_path, new_figure, plain_log_ticks, save_png
+from analysis._plots_dendritic import plot_dendritic_trace
 from analysis._plots_topology import plot_topology_over_training
 from analysis._plots_training import plot_alignment, plot_training_curves
 from analysis.ws_curve import WSCurve, barrat_weigt
@@ -30,6 +31,7 @@ from smallworld._validation import check_int
 
 __all__ = [
     "plot_ws_curve", "plot_degree_ccdf", "plot_masks", "plot_training_curves", "plot_alignment", "plot_topology_over_training",
+    "plot_dendritic_trace",
 ]  # fmt: skip
 
 PathLike = str | os.PathLike

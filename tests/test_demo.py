@@ -14,10 +14,15 @@ import pytest
 from smallworld.cli import main
 
 WIRINGS = ("dense", "ws", "ba", "hk", "ke", "ws-skip", "dag")
-RULES = ("bp", "fa", "dfa", "predsim", "agrel", "node-perturbation", "readout-only")
-#: Pairs a rule refuses, with the reason shown in the report (node perturbation needs a chain of layers).
-REFUSED = {("ws-skip", "node-perturbation"), ("dag", "node-perturbation")}
-FIGURES = ("ws_fig2.png", "degree_ccdf.png", "masks.png", "training_curves.png", "fa_alignment.png")
+RULES = ("bp", "fa", "dfa", "predsim", "agrel", "node-perturbation", "dendritic", "readout-only")
+#: The four layered families (C = 0 by construction) train with these only (a note in the report says why).
+LAYERED = ("ws", "ba", "hk", "ke")
+LAYERED_RULES = ("bp", "fa", "predsim")
+#: Pairs a rule refuses, with the reason shown in the report (both need a chain of layers).
+REFUSED = {(w, r) for w in ("ws-skip", "dag") for r in ("node-perturbation", "dendritic")}
+FIGURES = ("ws_fig2.png", "degree_ccdf.png", "masks.png", "training_curves.png", "fa_alignment.png",
+           "topology_over_training.png", "dendritic.png")
+POLICIES = ("static", "set", "rigl", "smallworld")
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +80,9 @@ def test_demo_results_rows(demo):
     res = demo[3]
     rows = {(r["wiring"], r["rule"]): r for r in res["results"]}
     # every rule runs on every wiring where it applies; a refusal is shown with its reason, not hidden
-    expected = {(w, r) for w in WIRINGS for r in RULES} - REFUSED
+    expected = {(w, r) for w in WIRINGS for r in (LAYERED_RULES if w in LAYERED else RULES)} - REFUSED
     assert set(rows) == expected
+    assert any("train with BP, FA, predsim only" in n for n in [(demo[2] / "report.md").read_text()])
     labels = {w["name"]: w["label"] for w in res["wirings"]}
     assert set(res["skipped"]) == {f"{labels[w]} · {r}" for w, r in REFUSED}
     assert all("WiredNet" in why for why in res["skipped"].values())
@@ -87,6 +93,57 @@ def test_demo_results_rows(demo):
     assert len(res["curves"]["dense/bp"]["accuracy"][0]) == 2
     assert res["ws_curve"]["n"] == 1000 and res["ws_curve"]["k"] == 10
     assert res["config"]["quick"] is True and res["config"]["seed"] == 1
+
+
+def test_demo_six_problems_card_beside_accuracy(demo):
+    """Issue 13: the report shows each rule's card (from nets.rule_card) beside its accuracy."""
+    from nets import rule_card
+
+    res, md = demo[3], (demo[2] / "report.md").read_text()
+    card = rule_card("dict")
+    assert set(res["rule_card"]) == set(RULES)  # JSON keys: the problem numbers as strings
+    assert res["rule_card"]["agrel"]["removes"] == {str(k): v for k, v in card["agrel"]["removes"].items()}
+    section = md.split("## Backprop's six problems")[1].split("\n## ")[0]
+    table = [line for line in section.splitlines() if line.startswith("| ")][1:]  # rows after the head
+    assert len(table) == len(RULES)
+    names = {"bp": "BP", "agrel": "AGREL", "node-perturbation": "node perturbation", "dendritic": "dendritic microcircuit"}
+    for rule, name in names.items():
+        line = next(t for t in table if t.startswith(f"| {name} |"))
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert [k for k in range(1, 7) if cells[k] == "x"] == sorted(card[rule]["removes"]), rule
+        accs = [r["acc_mean"] for r in res["results"] if r["rule"] == rule]
+        lo, hi = 100 * min(accs), 100 * max(accs)
+        assert cells[7].startswith(f"{lo:.1f}" if len(accs) == 1 else f"{lo:.1f}–{hi:.1f}"), (rule, cells[7])
+    # honest: a rule that still needs the label vector does not get problem 6
+    assert 6 not in card["bp"]["removes"] and 6 in card["agrel"]["removes"]
+
+
+def test_demo_rewiring_study_tracks_topology(demo):
+    """Issue 15: the layered small-world network rewired by each policy, its C/L/σ per epoch in the report."""
+    res = demo[3]
+    rw = res["rewiring"]
+    assert rw["wiring"] == "ws-skip" and [r["policy"] for r in rw["rows"]] == list(POLICIES)
+    rows = {r["policy"]: r for r in rw["rows"]}
+    start_c = res["scores"]["ws-skip"]["C"]
+    for policy in POLICIES:
+        topo = rw["topology"][policy]
+        assert len(topo) == 1 + 2  # before training, then each of the 2 epochs
+        assert abs(topo[0]["C"] - start_c) < 1e-9 and rows[policy]["C_start"] == topo[0]["C"]
+        assert rows[policy]["C_end"] == topo[-1]["C"] and 0.0 < rows[policy]["accuracy"] <= 1.0
+    assert rows["static"]["C_end"] == rows["static"]["C_start"]  # no rewiring, no change
+    assert rows["set"]["C_end"] < rows["set"]["C_start"]  # random regrowth destroys triangles
+    md = (demo[2] / "report.md").read_text()
+    assert "## Topology while it learns" in md and f"{start_c:.3f} → {rows['set']['C_end']:.3f}" in md
+
+
+def test_demo_dendritic_records(demo):
+    """Issue 12: the dendritic microcircuit's apical error, self-prediction and angle to BP reach the report."""
+    row = next(r for r in demo[3]["results"] if r["wiring"] == "dense" and r["rule"] == "dendritic")
+    (hist,) = row["dendritic"]  # one seed
+    assert [h["epoch"] for h in hist] == [1, 2]
+    for h in hist:
+        assert h["apical_sq"] > 0 and h["interneuron_mismatch"] >= 0
+        assert len(h["angles_to_bp"]) == 3 and all(0 <= a <= 180 for a in h["angles_to_bp"])
 
 
 def test_demo_printed_table_and_summary(demo):

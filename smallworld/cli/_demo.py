@@ -27,14 +27,19 @@ From a brain-like graph to a trained network, with a report (offline, CPU by def
    network (skip arcs on a ring lattice, nets.layered_smallworld) and a neuron-level DAG network wired
    from a small-world graph;
 2. scores each as a graph of neurons (C, L, sigma, omega, degree fit) next to the dense MLP;
-3. trains each with backprop (BP), feedback alignment (FA), direct feedback alignment (DFA), local losses
-   (predsim), reward-only learning (AGREL, node perturbation) and a readout-only control, over several seeds;
+3. trains them over several seeds: the dense MLP and the two small-world networks with every rule -
+   backprop (BP), feedback alignment (FA), direct feedback alignment (DFA), local losses (predsim),
+   reward-only learning (AGREL, node perturbation), dendritic microcircuits and a readout-only control -
+   and the four layered families (C = 0 by construction) with BP, FA and predsim;
 4. prints one table (wiring x rule: density, C, L, sigma, test accuracy mean +- sd, train time) and a
    summary of what the numbers say;
-5. writes --out (default ./smallworld-report/): report.md, results.json and PNG figures (Watts-Strogatz
-   Fig. 2, degree distributions with power-law fits, masks, training curves, FA alignment angles).
+5. rewires the layered small-world network while it learns (static, SET, RigL, smallworld regrowth) and
+   tracks its C, L and sigma per epoch;
+6. writes --out (default ./smallworld-report/): report.md (with each rule's six-problems card beside its
+   accuracy), results.json and PNG figures (Watts-Strogatz Fig. 2, degree distributions with power-law
+   fits, masks, training curves, FA alignment angles, topology over training, the dendritic microcircuit).
 
-The default takes about 3 minutes on 2 CPU cores; --quick (1 seed, 4 epochs) under a minute.
+The default takes about 3 minutes on 2 idle CPU cores; --quick (1 seed, 4 epochs) under a minute.
 An earlier report is never overwritten unless --force is given.
 """
 
@@ -52,7 +57,12 @@ class DemoConfig:
     n_hidden_layers: int = 2
     skip: int = 2
     skip_p: float = 0.1
-    rules: tuple[str, ...] = ("bp", "fa", "dfa", "predsim", "agrel", "node-perturbation", "readout-only")
+    rules: tuple[str, ...] = ("bp", "fa", "dfa", "predsim", "agrel", "node-perturbation", "dendritic", "readout-only")
+    #: Rules of the four layered families, whose neuron graphs have C = 0 whatever drew their masks: the
+    #: three that show how far a rule's locality costs; the full set runs on the dense MLP and the
+    #: small-world networks (it would add ~40% to the run for rows that say the same thing).
+    layered_rules: tuple[str, ...] = ("bp", "fa", "predsim")
+    rewire_fraction: float = 0.3
     lr: float = 3e-3
     batch_size: int = 64
     ws_points: int = 14
@@ -125,9 +135,11 @@ def run(args: argparse.Namespace) -> int:
     from nets._utils import resolve_device
     from smallworld._validation import check_int
     from smallworld.cli._demo_build import build_wirings
+    from smallworld.cli._demo_extras import card_markdown, rewiring_markdown, rewiring_rows, rewiring_study
     from smallworld.cli._demo_files import report_folder, write_json, write_text
     from smallworld.cli._demo_figures import write_figures
-    from smallworld.cli._demo_report import report_markdown, results_table, score_table, summary
+    from nets.card import rule_card
+    from smallworld.cli._demo_report import RULE_NAMES, report_markdown, results_table, score_table, summary
     from smallworld.cli._demo_score import omega_niter, score_model
     from smallworld.cli._demo_train import aggregate, estimate_costs, train_all
 
@@ -147,14 +159,26 @@ def run(args: argparse.Namespace) -> int:
                                                        n_bootstrap=cfg.n_bootstrap, seed=seed)
 
         # the bar counts estimated seconds, not runs: the DAG's runs cost ~30x a layered net's (ETA honest)
-        costs = estimate_costs(wirings, cfg.rules, data, epochs=cfg.epochs, batch_size=cfg.batch_size,
+        plan = {w.name: cfg.layered_rules if w.kind == "layered" else cfg.rules for w in wirings}
+        n_runs = sum(len(r) for r in plan.values()) * len(seeds)
+        costs = estimate_costs(wirings, plan, data, epochs=cfg.epochs, batch_size=cfg.batch_size,
                                device=device, seed=seed)
         total = sum(costs.values()) * len(seeds)
-        with tqdm(total=total, desc=f"training {len(wirings) * len(cfg.rules) * len(seeds)} runs", unit="s",
+        with tqdm(total=total, desc=f"training {n_runs} runs", unit="s",
                   unit_scale=False, leave=False, disable=not progress_enabled(),
                   bar_format="{l_bar}{bar}| est. {n:.0f}/{total:.0f} s [{elapsed}<{remaining}{postfix}]") as bar:
-            runs = aggregate(train_all(wirings, cfg.rules, seeds, data, epochs=cfg.epochs, lr=cfg.lr,
+            runs = aggregate(train_all(wirings, plan, seeds, data, epochs=cfg.epochs, lr=cfg.lr,
                                        batch_size=cfg.batch_size, device=device, bar=bar, costs=costs))
+
+        # topology while it learns: the layered small-world network rewired by each policy (BP, first seed)
+        skip_net = next((w for w in wirings if w.kind == "skip"), None)
+        study = {}
+        if skip_net is not None:
+            with tqdm(total=1, desc="rewiring study", leave=False, disable=not progress_enabled()) as bar:
+                study = rewiring_study(skip_net, data, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
+                                       device=device, seed=seed, fraction=cfg.rewire_fraction)
+                bar.update(1)
+        rewired = rewiring_rows(study)
 
         ps = WS98_PS if cfg.ws_points == len(WS98_PS) else tuple(np.logspace(-4, 0, cfg.ws_points))
         with tqdm(total=len(ps) * cfg.ws_seeds, desc="WS Fig. 2", unit="graph", leave=False, disable=not progress_enabled()) as bar:
@@ -162,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
 
         rows = []
         for w in wirings:
-            for rule in cfg.rules:
+            for rule in plan[w.name]:
                 r = runs[(w.name, rule)]
                 if "acc_mean" not in r:
                     continue
@@ -173,9 +197,16 @@ def run(args: argparse.Namespace) -> int:
         dag = next((w.name for w in wirings if w.kind == "dag"), "")
         table = results_table(rows)
         text = summary(rows, scores, labels, dag=dag, small_world=[w.name for w in wirings if w.kind in ("skip", "dag")])
-        figures = write_figures(stage, wirings=wirings, degrees=degrees, fits=fits, runs=runs, curve=curve, labels=labels)
+        figures = write_figures(stage, wirings=wirings, degrees=degrees, fits=fits, runs=runs, curve=curve, labels=labels,
+                                study=study, skip_label=skip_net.label if skip_net is not None else "")
         notes = [f"{k}: skipped — {v}" for k, v in skipped.items()]
         notes += [w.note for w in wirings if w.note]
+        layered = [w.label for w in wirings if w.kind == "layered"]
+        if layered and set(cfg.layered_rules) != set(cfg.rules):
+            notes.append(f"The layered families ({', '.join(layered)}) train with "
+                         f"{', '.join(RULE_NAMES.get(r, r) for r in cfg.layered_rules)} only: their neuron graphs have "
+                         "C = 0 whatever drew the masks, so the other rules run on the dense MLP and the small-world "
+                         "networks, where they answer a different question.")
         notes.append("C = mean local clustering of the undirected neuron graph (nodes of degree < 2 count as 0); "
                      "L = mean shortest path on its largest component; σ = (C/C_rand)/(L/L_rand) with C the mean "
                      f"local clustering and degree-preserving random references ({cfg.nrand} graphs, {cfg.niter} "
@@ -184,9 +215,20 @@ def run(args: argparse.Namespace) -> int:
         setup = (f"Data: scikit-learn digits (8×8, 10 classes), stratified 75/25 split (seed {seed}). "
                  f"Budget: {wirings[0].weights:,} weights (the dense MLP's). {cfg.epochs} epoch{'' if cfg.epochs == 1 else 's'}, Adam lr {cfg.lr}, "
                  f"batch {cfg.batch_size}, seeds {seeds}, device {device}. Command: `{_command(args, seed)}`.")
+        sections = [("Backprop's six problems: what each rule removes, beside its accuracy",
+                     card_markdown([r for r in cfg.rules if any(x["rule"] == r for x in rows)], rows))]
+        if rewired:
+            sections.append((f"Topology while it learns: the {skip_net.label} network rewired during training",
+                             f"BP, seed {seed}, {cfg.epochs} epochs; after each epoch the {100 * cfg.rewire_fraction:.0f}% "
+                             "weakest connections of each layer are dropped and as many regrown (SET: at random; "
+                             "RigL: where the dense gradient is largest; smallworld: 90% where they close triangles, "
+                             "10% random shortcuts), so the budget stays constant. C: mean local clustering of the "
+                             "neuron graph; L: mean shortest path in its largest component (BFS from a sample of "
+                             "sources); σ here against Erdős–Rényi analytic references (C_r = k/n, L_r = ln n / ln k, "
+                             "k the mean degree), a per-epoch proxy of the report's σ.\n\n" + rewiring_markdown(rewired)))
         md = report_markdown(title="smallworld demo: brain-like wiring and learning on digits", setup=setup,
                              table=table, scores_md=score_table(scores, labels, {w.name: w.source.get("hidden_graph", {}).get("C") for w in wirings}), summary_text=text,
-                             figures=figures, notes=notes)
+                             figures=figures, notes=notes, sections=sections)
         write_text(stage / "report.md", md)
         write_json(stage / "results.json", {
             "config": {**asdict(cfg), "seed": seed, "seeds": seeds, "device": device, "quick": bool(args.quick)},
@@ -195,6 +237,10 @@ def run(args: argparse.Namespace) -> int:
             "results": [{k: v for k, v in r.items() if k not in ("curves", "label")} for r in rows],
             "curves": {f"{w}/{rule}": r.get("curves") for (w, rule), r in runs.items() if "curves" in r},
             "skipped": skipped,
+            "rule_card": {r: rule_card("dict")[r] for r in cfg.rules},
+            "rewiring": {"wiring": skip_net.name if skip_net is not None else None, "rows": rewired,
+                         "topology": {p: [run["config"].get("topology_initial")] + [h.get("topology") for h in run["history"]]
+                                      for p, run in study.items()}},
             "ws_curve": curve.to_dict(),
             "summary": text,
             "figures": [name for name, _ in figures],

@@ -18,9 +18,14 @@ def write_figures(
     runs: Mapping[tuple[str, str], Mapping[str, Any]],
     curve: Any,
     labels: Mapping[str, str],
+    study: Mapping[str, Any] | None = None,
+    skip_label: str = "",
 ) -> list[tuple[str, str]]:
-    """Write every figure into ``folder``; return ``(file name, caption)`` pairs in report order."""
-    from analysis.plots import plot_alignment, plot_degree_ccdf, plot_masks, plot_training_curves, plot_ws_curve
+    """Write every figure into ``folder``; return ``(file name, caption)`` pairs in report order.
+
+    ``study``: the rewiring study (policy -> ``TrainResult.to_dict()``) of the network ``skip_label``."""
+    from analysis.plots import (plot_alignment, plot_degree_ccdf, plot_dendritic_trace, plot_masks,
+                                plot_topology_over_training, plot_training_curves, plot_ws_curve)
     from smallworld.cli._demo_report import RULE_NAMES
 
     out: list[tuple[str, str]] = []
@@ -67,4 +72,19 @@ def write_figures(
                                                 "per layer (mean over seeds)")
         out.append(("fa_alignment.png", "FA alignment angle between forward weights W and feedback B over training "
                                         "(the first layer's B sends its error nowhere, so it has no reason to align)"))
+
+    if study:
+        names = {"static": "static (no rewiring)", "set": "SET", "rigl": "RigL", "smallworld": "smallworld regrowth"}
+        plot_topology_over_training({names.get(k, k): v for k, v in study.items()}, folder / "topology_over_training.png",
+                                    title=f"Topology of the {skip_label} network while it learns (BP), per rewiring policy")
+        out.append(("topology_over_training.png", f"C, L and σ (Erdős–Rényi proxy) of the {skip_label} network's "
+                                                  "neuron graph per epoch under each rewiring policy (epoch 0: before training)"))
+
+    dend = {labels[w]: r["dendritic"] for (w, rule), r in runs.items() if rule == "dendritic" and r.get("dendritic")}
+    if dend:
+        plot_dendritic_trace(dend, folder / "dendritic.png",
+                             title="Dendritic microcircuit on digits (mean over seeds)")
+        out.append(("dendritic.png", "Dendritic microcircuit while it learns: apical error (mean v_A² of the hidden "
+                                     "neurons), interneuron mismatch (0 = self-predicting) and the angle between each "
+                                     "hidden layer's update and backprop's gradient (90° = unrelated)"))
     return out

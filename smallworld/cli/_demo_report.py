@@ -10,6 +10,7 @@ __all__ = ["markdown_table", "results_table", "score_table", "summary", "report_
 
 #: How the report names the learning rules.
 RULE_NAMES = {"bp": "BP", "fa": "FA", "dfa": "DFA", "predsim": "predsim", "pred": "pred", "sim": "sim",
+              "agrel": "AGREL", "node-perturbation": "node perturbation", "dendritic": "dendritic microcircuit",
               "readout-only": "readout only (control)"}
 
 
@@ -170,11 +171,14 @@ def summary(rows: Sequence[Mapping[str, Any]], scores: Mapping[str, Mapping[str,
 
 
 def report_markdown(*, title: str, setup: str, table: str, scores_md: str, summary_text: str,
-                    figures: Sequence[tuple[str, str]], notes: Sequence[str] = ()) -> str:
-    """Assemble ``report.md``: setup, summary, the results table, the score table and the figures."""
+                    figures: Sequence[tuple[str, str]], notes: Sequence[str] = (),
+                    sections: Sequence[tuple[str, str]] = ()) -> str:
+    """Assemble ``report.md``: setup, summary, the results table, the score table, further ``(heading,
+    body)`` sections (the six-problems card, the rewiring study), notes and the figures."""
     figs = "\n\n".join(f"### {caption}\n\n![{caption}]({name})" for name, caption in figures)
     note_text = "\n".join(f"- {n}" for n in notes)
+    extra = "".join(f"## {head}\n\n{body}\n\n" for head, body in sections)
     return (f"# {title}\n\n{setup}\n\n## Summary\n\n{summary_text}\n\n## Results (wiring × learning rule)\n\n"
-            f"{table}\n\n## Neuron-graph scores\n\n{scores_md}\n\n"
+            f"{table}\n\n## Neuron-graph scores\n\n{scores_md}\n\n{extra}"
             + (f"## Notes\n\n{note_text}\n\n" if notes else "")
             + f"## Figures\n\n{figs}\n")

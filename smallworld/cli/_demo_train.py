@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,17 +12,29 @@ __all__ = ["train_all", "aggregate", "estimate_costs", "RULE_COST"]
 
 #: Relative step cost of a rule against backprop on the same net (BENCHMARKS.md, bench_rules.py:
 #: fa 1.03, dfa 0.83, predsim 2.5); the reward rules run one forward and a cheap update (~1),
-#: the readout-only control a forward and the last layer's backward.
-RULE_COST = {"predsim": 2.5, "dfa": 0.85, "readout-only": 0.6}
+#: the readout-only control a forward and the last layer's backward; the dendritic microcircuit settles
+#: a free and a nudged sweep and measures its angle to backprop (~4).
+RULE_COST = {"predsim": 2.5, "dfa": 0.85, "readout-only": 0.6, "dendritic": 4.0}
+
+#: The per-epoch records of the dendritic microcircuit kept for its figure (``analysis.plots.plot_dendritic_trace``).
+DENDRITIC_KEYS = ("epoch", "apical_sq", "interneuron_mismatch", "angles_to_bp")
 
 
-def estimate_costs(wirings: Sequence[Any], rules: Sequence[str], data: Any, *, epochs: int, batch_size: int,
+def _plan(wirings: Sequence[Any], rules: Sequence[str] | Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    """Rules per wiring name: ``rules`` itself when it is a mapping, else the same rules for every wiring."""
+    if isinstance(rules, Mapping):
+        return {w.name: tuple(rules[w.name]) for w in wirings}
+    return {w.name: tuple(rules) for w in wirings}
+
+
+def estimate_costs(wirings: Sequence[Any], rules: Sequence[str] | Mapping[str, Sequence[str]], data: Any, *, epochs: int, batch_size: int,
                    device: str, seed: int) -> dict[tuple[str, str], float]:
     """Estimated seconds of one training run per ``(wiring, rule)``, from a timed probe step.
 
     Each wiring's model runs one forward+backward on a batch (after one
     untimed warm-up), times the batches per epoch, the epochs and
-    :data:`RULE_COST`.  Runs differ by 30x here (the neuron-level DAG steps
+    :data:`RULE_COST`.  ``rules``: the same for every wiring, or wiring name
+    -> its rules.  Runs differ by 30x here (the neuron-level DAG steps
     through ~70 topological levels), so a progress bar counting runs would show
     an ETA far too short while the fast nets train; weighting each run by its
     estimate keeps the ETA honest whatever the order.  The probes take well
@@ -37,6 +49,7 @@ def estimate_costs(wirings: Sequence[Any], rules: Sequence[str], data: Any, *, e
     xb, yb = data.X_train[:batch_size].to(device), data.y_train[:batch_size].to(device)
     n_batches = -(-int(data.y_train.shape[0]) // batch_size)
     costs = {}
+    plan = _plan(wirings, rules)
     for w in wirings:
         model = w.make(seed).to(device)
         best = float("inf")
@@ -46,7 +59,7 @@ def estimate_costs(wirings: Sequence[Any], rules: Sequence[str], data: Any, *, e
                 torch.nn.functional.cross_entropy(model(xb), yb).backward()
                 if i:
                     best = min(best, time.perf_counter() - t)
-        for rule in rules:
+        for rule in plan[w.name]:
             # the step's optimizer update and the per-epoch evaluation add about a third
             costs[(w.name, rule)] = 1.3 * best * n_batches * epochs * RULE_COST.get(rule, 1.0)
     return costs
@@ -54,7 +67,7 @@ def estimate_costs(wirings: Sequence[Any], rules: Sequence[str], data: Any, *, e
 
 def train_all(
     wirings: Sequence[Any],
-    rules: Sequence[str],
+    rules: Sequence[str] | Mapping[str, Sequence[str]],
     seeds: Sequence[int],
     data: Any,
     *,
@@ -72,7 +85,8 @@ def train_all(
     A rule a model cannot run (``TypeError`` from :func:`nets.train`) is
     recorded as skipped with the reason, not hidden.  With ``costs``
     (:func:`estimate_costs`), ``bar`` advances by each run's estimate instead
-    of by 1, so its ETA weighs slow runs as what they are.
+    of by 1, so its ETA weighs slow runs as what they are.  ``rules``: the
+    same for every wiring, or wiring name -> its rules.
 
     Returns
     -------
@@ -82,8 +96,9 @@ def train_all(
     from nets import train
 
     runs: dict[tuple[str, str], dict[str, Any]] = {}
+    plan = _plan(wirings, rules)
     for w in wirings:
-        for rule in rules:
+        for rule in plan[w.name]:
             rec: dict[str, Any] = {"accuracies": [], "times": [], "histories": [], "skipped": None}
             runs[(w.name, rule)] = rec
             for s in seeds:
@@ -123,7 +138,8 @@ def _angles(histories: list[list[dict]]) -> tuple[list[str], list[list[float]]] 
 
 
 def aggregate(runs: dict[tuple[str, str], dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
-    """Mean and sd (ddof=1) of the test accuracy and train time; per-epoch curves and FA angles."""
+    """Mean and sd (ddof=1) of the test accuracy and train time; per-epoch curves, FA angles and the
+    dendritic microcircuit's per-epoch records."""
     out = {}
     for key, rec in runs.items():
         accs = rec["accuracies"]
@@ -139,5 +155,8 @@ def aggregate(runs: dict[tuple[str, str], dict[str, Any]]) -> dict[tuple[str, st
                        "loss": _curve(rec["histories"], "train_loss")},
             "angles": _angles(rec["histories"]),
             "skipped": rec["skipped"],
+            # the dendritic microcircuit's own records (apical error, self-prediction, angle to backprop)
+            "dendritic": [[{k: h.get(k) for k in DENDRITIC_KEYS} for h in hist] for hist in rec["histories"]]
+            if key[1] == "dendritic" else None,
         }
     return out

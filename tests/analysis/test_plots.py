@@ -8,7 +8,8 @@ import struct
 import numpy as np
 import pytest
 
-from analysis.plots import plot_alignment, plot_degree_ccdf, plot_masks, plot_training_curves, plot_ws_curve
+from analysis.plots import (plot_alignment, plot_degree_ccdf, plot_dendritic_trace, plot_masks, plot_training_curves,
+                            plot_ws_curve)
 from analysis.ws_curve import WS98_PS, WSCurve, barrat_weigt, ws_curve
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -90,7 +91,7 @@ def test_ws_curve_bad_input(kwargs, exc, match):
 def test_plot_ws_curve_png(curve, tmp_path):
     out = plot_ws_curve(curve, tmp_path / "ws.png")
     assert out == tmp_path / "ws.png"
-    assert png_size(out) == (640, 480)
+    assert png_size(out) == (960, 720)  # 6.4 x 4.8 in at 150 dpi
     assert [p.name for p in tmp_path.iterdir()] == ["ws.png"]  # no temporary file left behind
 
 
@@ -98,7 +99,7 @@ def test_plot_replaces_atomically(curve, tmp_path):
     target = tmp_path / "ws.png"
     target.write_bytes(b"old")
     plot_ws_curve(curve, target)
-    assert png_size(target) == (640, 480)
+    assert png_size(target) == (960, 720)
 
 
 def test_plot_degree_ccdf_png(tmp_path):
@@ -106,7 +107,7 @@ def test_plot_degree_ccdf_png(tmp_path):
     deg = np.floor(3 * (1 - rng.random(2000)) ** (-1 / 1.5)).astype(int)  # power law, alpha ~ 2.5
     out = plot_degree_ccdf({"power law": deg, "regular": np.full(100, 10), "with zeros": [0, 1, 2]},
                            tmp_path / "deg.png", fits={"power law": {"alpha": 2.5, "xmin": 3}})
-    assert png_size(out) == (900, 540)
+    assert png_size(out) == (1350, 810)
 
 
 def test_plot_masks_png(tmp_path):
@@ -117,20 +118,20 @@ def test_plot_masks_png(tmp_path):
              "sparse": [sp.random(8, 4, density=0.5, random_state=0), torch.eye(8)[:2]]}
     out = plot_masks(masks, tmp_path / "m.png")
     w, h = png_size(out)
-    assert (w, h) == (int(100 * (2.7 * 2 + 0.6)), int(100 * (2.5 * 2 + 0.5)))
+    assert (w, h) == (int(150 * (2.7 * 2 + 0.6)), int(150 * (2.5 * 2 + 0.5)))
 
 
 def test_plot_training_curves_png(tmp_path):
     h = {(w, r): {"accuracy": [[0.5, 0.8, 0.9], [0.4, 0.7, 0.9]], "loss": [1.0, 0.5, 0.3]}
          for w in ("dense", "ws") for r in ("bp", "fa")}
     out = plot_training_curves(h, tmp_path / "t.png")
-    assert png_size(out) == (int(100 * (3.6 * 2 + 1.8)), int(100 * (3.0 * 2 + 0.6)))
+    assert png_size(out) == (int(150 * (3.6 * 2 + 1.8)), int(150 * (3.0 * 2 + 0.6)))
 
 
 def test_plot_alignment_png(tmp_path):
     out = plot_alignment({"dense": [[90, 90], [70, 80]], "ws": [90, 60]}, tmp_path / "a.png",
                          epochs=[0, 1], layer_names=["hidden 1", "output"])
-    assert png_size(out) == (int(100 * (3.8 * 2 + 0.4)), int(100 * (3.2 + 0.6)))
+    assert png_size(out) == (int(150 * (3.8 * 2 + 0.4)), int(150 * (3.2 + 0.6)))
 
 
 @pytest.mark.parametrize(
@@ -149,6 +150,10 @@ def test_plot_alignment_png(tmp_path):
         (lambda p: plot_training_curves({("d", "bp"): {"accuracy": [np.nan], "loss": [1]}}, p), ValueError, "NaN"),
         (lambda p: plot_alignment({"a": [200.0]}, p), ValueError, r"\[0, 180\]"),
         (lambda p: plot_alignment({"a": [90.0, 80.0]}, p, epochs=[0]), ValueError, "epochs must have 2"),
+        (lambda p: plot_dendritic_trace([], p), TypeError, "mapping of label"),
+        (lambda p: plot_dendritic_trace({}, p), ValueError, "at least one run"),
+        (lambda p: plot_dendritic_trace({"d": [[{"epoch": 1, "apical_sq": 1.0}]]}, p), ValueError,
+         "no dendritic records"),
     ],
 )
 def test_plot_bad_input(tmp_path, call, exc, match):
@@ -163,3 +168,11 @@ def test_plot_bad_input(tmp_path, call, exc, match):
 def test_plot_bad_path(path, exc, match):
     with pytest.raises(exc, match=match):
         plot_alignment({"a": [90.0]}, path)
+
+
+def test_plot_dendritic_trace_png(tmp_path):
+    """The microcircuit's three panels: one line per label, one angle line per hidden layer."""
+    hist = [{"epoch": e, "apical_sq": 1e-2 / e, "interneuron_mismatch": 1e-4 * e, "angles_to_bp": [80.0, 60.0, 0.0]}
+            for e in (1, 2, 3)]
+    out = plot_dendritic_trace({"dense": [hist, hist], "ws": [hist]}, tmp_path / "d.png")
+    assert png_size(out) == (int(150 * 11.0), int(150 * 3.4))
