@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from analysis._plotting import COLORS, LINESTYLES, check_path, new_figure, plain_log_ticks, save_png
+from analysis._plotting import COLORS, LINESTYLES, MARKERS, check_path, new_figure, plain_log_ticks, save_png
 
 __all__ = ["plot_training_curves", "plot_alignment"]
 
@@ -39,9 +39,16 @@ def plot_training_curves(
     *,
     metrics: Mapping[str, str] | None = None,
     log_metrics: Sequence[str] = ("loss",),
-    title: str = "Training curves (mean ± sd over seeds)",
+    percent_metrics: Sequence[str] = ("accuracy",),
+    title: str | None = None,
+    max_cols: int = 4,
+    missing: Mapping[str, str] | None = None,
 ) -> Path:
-    """Plot per-epoch metrics of each wiring × learning rule, one column per rule.
+    """Plot per-epoch metrics of each wiring × learning rule, one panel per rule and metric.
+
+    Every panel of a metric shares one y-axis (rules compare at a glance);
+    rules wrap onto further rows of panels after ``max_cols``.  Each wiring
+    keeps one colour and one marker in every panel.
 
     Parameters
     ----------
@@ -56,8 +63,17 @@ def plot_training_curves(
         ``{"accuracy": "test accuracy", "loss": "training loss"}``.
     log_metrics : sequence of str, default ("loss",)
         Metric keys drawn on a log y-axis.
-    title : str
-        Figure title.
+    percent_metrics : sequence of str, default ("accuracy",)
+        Metric keys given as fractions and drawn in percent (``0.95`` -> 95),
+        the unit of the demo's tables; their label gets ``(%)``.
+    title : str, optional
+        Figure title; default "Training curves" with "(mean ± sd over seeds)"
+        only when some run has more than one seed ("one seed" otherwise).
+    max_cols : int, default 4
+        Rule panels per row.
+    missing : mapping of str to str, optional
+        Rule -> why some wirings are not in its panels (a refusal, a design
+        choice), written under the rule's name (keep it to a short line).
 
     Returns
     -------
@@ -87,44 +103,78 @@ def plot_training_curves(
             raise TypeError(f"histories keys must be (wiring, rule) tuples, got {key!r}")
     from matplotlib.ticker import MaxNLocator
 
+    from smallworld._validation import check_int
+
+    max_cols = check_int(max_cols, "max_cols", min_val=1)
     metrics = dict(metrics or {"accuracy": "test accuracy", "loss": "training loss"})
+    missing = dict(missing or {})
     wirings = list(dict.fromkeys(k[0] for k in histories))
     rules = list(dict.fromkeys(k[1] for k in histories))
     path = check_path(path)
-    fig, axes = new_figure(len(metrics), len(rules), figsize=(3.6 * len(rules) + 1.8, 3.0 * len(metrics) + 0.6),
-                           sharex=True)
-    for (wiring, rule), hist in histories.items():
+    ncols = min(len(rules), max_cols)
+    blocks = -(-len(rules) // ncols)  # rows of rules; each block has one panel row per metric
+    nm = len(metrics)
+    fig, axes = new_figure(nm * blocks, ncols, figsize=(3.3 * ncols + 2.2, 2.6 * nm * blocks + 0.8), sharex=True)
+
+    def panel(r: int, rule: str) -> Any:
         c = rules.index(rule)
-        color = COLORS[wirings.index(wiring) % len(COLORS)]
-        for r, (key, label) in enumerate(metrics.items()):
+        return axes[(c // ncols) * nm + r, c % ncols]
+
+    seeds = 1
+    span = {key: [np.inf, -np.inf] for key in metrics}  # data range per metric (with the sd bands)
+    for (wiring, rule), hist in histories.items():
+        w = wirings.index(wiring)
+        color, marker = COLORS[w % len(COLORS)], MARKERS[w % len(MARKERS)]
+        for r, key in enumerate(metrics):
             if key not in hist:
                 raise ValueError(f"histories[{(wiring, rule)!r}] has no {key!r} values (has {sorted(hist)!r})")
             mean, sd = _seed_stats(hist[key], f"histories[{(wiring, rule)!r}][{key!r}]")
+            seeds = max(seeds, np.asarray(hist[key]).shape[0] if np.ndim(hist[key]) == 2 else 1)
+            scale = 100.0 if key in percent_metrics else 1.0
             ep = np.arange(1, mean.size + 1)
-            ax = axes[r, c]
-            ax.plot(ep, mean, color=color, lw=1.5, marker="." if mean.size < 30 else None, label=str(wiring))
+            ax = panel(r, rule)
+            span[key][0] = min(span[key][0], float(np.min(scale * (mean - sd))))
+            span[key][1] = max(span[key][1], float(np.max(scale * (mean + sd))))
+            ax.plot(ep, scale * mean, color=color, lw=1.4, marker=marker if mean.size < 30 else None, ms=4,
+                    label=str(wiring))
             if sd.any():
-                ax.fill_between(ep, mean - sd, mean + sd, color=color, alpha=0.15, lw=0)
+                ax.fill_between(ep, scale * (mean - sd), scale * (mean + sd), color=color, alpha=0.15, lw=0)
     for r, (key, label) in enumerate(metrics.items()):
-        for c, rule in enumerate(rules):
-            ax = axes[r, c]
+        row_axes = [panel(r, rule) for rule in rules]
+        lo, hi = span[key]
+        if key in log_metrics:
+            positive = [float(np.min(line.get_ydata())) for ax in row_axes for line in ax.get_lines()]
+            lo = max(lo, min(positive)) if lo <= 0 else lo  # a band below 0 cannot show on a log axis
+            lo, hi = lo / 1.15, hi * 1.15
+        else:
+            pad = 0.04 * (hi - lo) if hi > lo else 1.0
+            lo, hi = lo - pad, hi + pad
+        for rule, ax in zip(rules, row_axes):
             if key in log_metrics:
                 ax.set_yscale("log")
                 plain_log_ticks(ax, "y")
-            ax.set_ylabel(label if c == 0 else "")
+            ax.set_ylim(lo, hi)  # one axis per metric for every rule
+            first = rules.index(rule) % ncols == 0
+            ax.set_ylabel((label + (" (%)" if key in percent_metrics else "")) if first else "")
             if r == 0:
-                ax.set_title(f"rule: {rule}", fontsize=10)
-            if r == len(metrics) - 1:
+                ax.set_title(f"rule: {rule}" + (f"\n{missing[rule]}" if rule in missing else ""),
+                             fontsize=10 if rule not in missing else 8)
+            if r == nm - 1:
                 ax.set_xlabel("epoch")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(True, alpha=0.3)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    for ax in axes.flat:  # wirings missing from the first panel
+    for k in range(len(rules), blocks * ncols):  # empty slots of the last block
+        for r in range(nm):
+            axes[(k // ncols) * nm + r, k % ncols].set_axis_off()
+    handles, labels = [], []
+    for ax in axes.flat:  # every wiring once, in first-seen order
         for h, lab in zip(*ax.get_legend_handles_labels()):
             if lab not in labels:
                 handles.append(h)
                 labels.append(lab)
     fig.legend(handles, labels, title="wiring", loc="outside right center", fontsize=8)
+    if title is None:
+        title = "Training curves " + ("(mean ± sd over seeds)" if seeds > 1 else "(one seed)")
     fig.suptitle(title, fontsize=11)
     return save_png(fig, path)
 

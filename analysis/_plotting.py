@@ -8,10 +8,12 @@ from typing import Any
 
 from smallworld._atomic import atomic_open
 
-__all__ = ["new_figure", "save_png", "check_path", "plain_log_ticks", "COLORS", "LINESTYLES"]
+__all__ = ["new_figure", "save_png", "check_path", "plain_log_ticks", "COLORS", "LINESTYLES", "MARKERS"]
 
 #: Colour-blind-safe palette (Okabe & Ito), cycled by series.
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+#: Markers cycled with the colours, so series stay apart in print and for colour-blind readers.
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 #: Line styles cycled by a second factor (e.g. the learning rule).
 LINESTYLES = ("-", "--", ":", "-.")
 

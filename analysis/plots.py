@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from analysis._plotting import COLORS, check_path, new_figure, plain_log_ticks, save_png
+from analysis._plotting import COLORS, MARKERS, check_path, new_figure, plain_log_ticks, save_png
 from analysis._plots_dendritic import plot_dendritic_trace
 from analysis._plots_topology import plot_topology_over_training
 from analysis._plots_training import plot_alignment, plot_training_curves
@@ -151,11 +151,13 @@ def plot_degree_ccdf(
         appear on a log axis; they are left out of the curve (the CCDF is still
         normalised by the full sequence length).
     path : str or os.PathLike
-        Output ``.png`` file (900 x 540 pixels), replaced atomically.
+        Output ``.png`` file (1350 x 810 pixels), replaced atomically.
     fits : mapping of str to fit result, optional
         Per series, an object or mapping with ``alpha``, ``xmin`` and optionally
         ``discrete`` (default true) — e.g. the :class:`analysis.powerlaw.PowerLawFit`
-        of :func:`analysis.fit_power_law`; series without a fit get no line.
+        of :func:`analysis.fit_power_law`; series without a fit get no line, and
+        neither does a fit that is not ``assessable`` (its exponent is withheld,
+        e.g. a tail spanning less than a decade): the legend says so instead.
     title, xlabel : str
         Title and x-axis label.
 
@@ -207,16 +209,20 @@ def plot_degree_ccdf(
             raise ValueError(f"degrees[{label!r}] has no positive degree: nothing to draw on a log axis")
         x, tail = _ccdf(d)
         keep = x > 0
-        color = COLORS[i % len(COLORS)]
-        ax.plot(x[keep], tail[keep], "o", ms=3.5, color=color, alpha=0.85, label=str(label))
-        if label in fits:
-            alpha, xmin, discrete, pval = _fit_params(fits[label], str(label))
+        color, marker = COLORS[i % len(COLORS)], MARKERS[i % len(MARKERS)]
+        fit = fits.get(label)
+        get = (fit.get if isinstance(fit, Mapping) else lambda k, default=None: getattr(fit, k, default))
+        shown = fit is not None and bool(get("assessable", True))
+        withheld = "" if fit is None or shown else " (power-law fit withheld)"
+        ax.plot(x[keep], tail[keep], marker, ls="none", ms=3.2, color=color, alpha=0.8, mfc="none" if i % 2 else color,
+                label=f"{label}{withheld}")
+        if shown:
+            alpha, xmin, discrete, pval = _fit_params(fit, str(label))
             grid = np.geomspace(max(xmin, 1), max(d.max(), xmin + 1), 100)
             grid = np.unique(np.round(grid)) if discrete else grid
             frac = np.mean(d >= xmin)
             ax.plot(grid, frac * _fit_ccdf(alpha, xmin, discrete, grid), "--", lw=1.5, color=color,
-                    label=f"  power-law fit: α = {alpha:.2f}, k_min = {xmin:g}"
-                    + ("" if pval is None else f", GoF p = {pval:.2f}"))
+                    label=f"  fit α = {alpha:.2f}, k_min = {xmin:g}" + ("" if pval is None else f", p = {pval:.2f}"))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(xlabel)
@@ -224,7 +230,7 @@ def plot_degree_ccdf(
     plain_log_ticks(ax, "x")
     ax.set_title(title, fontsize=11)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    ax.legend(fontsize=7, loc="lower left", framealpha=0.85)  # inside the axes: the plot keeps its width
     return save_png(fig, path)
 
 
@@ -237,6 +243,10 @@ def plot_masks(
     panel_titles: Mapping[str, Sequence[str]] | None = None,
 ) -> Path:
     """Draw connectivity masks as images: one row per wiring, one panel per layer.
+
+    Cells are square and of one size across a row, so every panel keeps its
+    mask's true shape (a 10 x 128 readout is a strip beside a 128 x 128
+    layer); a row whose masks are all fully connected is drawn at half height.
 
     Parameters
     ----------
@@ -284,22 +294,43 @@ def plot_masks(
     max_cols = check_int(max_cols, "max_cols", min_val=1)
     ncols = min(max(len(v) for v in rows.values()), max_cols)
     path = check_path(path)
-    fig, axes = new_figure(len(rows), ncols, figsize=(2.7 * ncols + 0.6, 2.5 * len(rows) + 0.5))
-    for r, (label, ms) in enumerate(rows.items()):
+    # Square cells of one size across a row (panel widths follow the masks' input counts), so a 10 x 128
+    # readout is the thin strip it is beside its 128 x 128 hidden layer; the tallest panel of a row is at
+    # most 3.2 in, and a row of all-connected masks (a dense MLP: nothing to see) at most 1.6 in.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    width = 2.7 * ncols + 0.6
+    plan = []
+    for label, ms in rows.items():
+        shown = ms[:ncols]
+        cols = [m.shape[1] for m in shown]
+        tallest = max(m.shape[0] for m in shown)
+        cell = min((width - 0.9 * len(shown)) / sum(cols), (1.6 if all(m.all() for m in ms) else 3.2) / tallest)
+        plan.append((label, ms, cols, cell * tallest + 0.9))
+    fig = Figure(figsize=(width, sum(h for *_, h in plan) + 0.5), layout="constrained")
+    FigureCanvasAgg(fig)
+    subfigs = fig.subfigures(len(plan), 1, height_ratios=[h for *_, h in plan], squeeze=False)[:, 0]
+    for sub, (label, ms, cols, _) in zip(subfigs, plan):
+        ratios = cols + [max(cols) * 0.25] * (ncols - len(cols))  # empty slots stay narrow
+        axes = sub.subplots(1, ncols, width_ratios=ratios, squeeze=False)[0]
+        sub.suptitle(label, fontsize=9, fontweight="bold")
         for c in range(ncols):
-            ax = axes[r, c]
+            ax = axes[c]
             if c >= len(ms):
                 ax.set_axis_off()
                 continue
             m = ms[c]
-            ax.imshow(m, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest", aspect="auto")
+            ax.imshow(m, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest", aspect="equal")
             more = f" (+{len(ms) - ncols} more)" if c == ncols - 1 and len(ms) > ncols else ""
             names = (panel_titles or {}).get(label)
             name = names[c] if names is not None and c < len(names) else f"layer {c + 1}"
-            ax.set_title(f"{label} · {name}{more}\n{m.shape[0]}×{m.shape[1]}, {m.mean():.1%} of the cells", fontsize=8)
+            ax.set_title(f"{name}{more}\n{m.shape[0]}×{m.shape[1]}, {m.mean():.1%} of the cells", fontsize=8)
             ax.set_xlabel("input unit", fontsize=8)
             ax.set_ylabel("output unit", fontsize=8)
             ax.tick_params(labelsize=7)
+            if m.shape[0] <= 16:
+                ax.set_yticks([0, m.shape[0] - 1])
     fig.suptitle(title, fontsize=11)
     return save_png(fig, path)
 

@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     from smallworld.cli._demo_files import report_folder, write_json, write_text
     from smallworld.cli._demo_figures import write_figures
     from nets.card import rule_card
-    from smallworld.cli._demo_report import RULE_NAMES, report_markdown, results_table, score_table, summary
+    from smallworld.cli._demo_report import RULE_NAMES, column_notes, report_markdown, results_table, score_table, summary
     from smallworld.cli._demo_score import omega_niter, score_model
     from smallworld.cli._demo_train import aggregate, estimate_costs, train_all
 
@@ -215,7 +215,10 @@ def run(args: argparse.Namespace) -> int:
         setup = (f"Data: scikit-learn digits (8×8, 10 classes), stratified 75/25 split (seed {seed}). "
                  f"Budget: {wirings[0].weights:,} weights (the dense MLP's). {cfg.epochs} epoch{'' if cfg.epochs == 1 else 's'}, Adam lr {cfg.lr}, "
                  f"batch {cfg.batch_size}, seeds {seeds}, device {device}. Command: `{_command(args, seed)}`.")
-        sections = [("Backprop's six problems: what each rule removes, beside its accuracy",
+        sections = [("Columns", column_notes(nrand=cfg.nrand, niter=cfg.niter, omega_niter=omega_niter(cfg.niter),
+                                             dag=next(((w.density, w.source["n_neurons"]) for w in wirings
+                                                       if w.kind == "dag"), None))),
+                    ("Backprop's six problems: what each rule removes, beside its accuracy",
                      card_markdown([r for r in cfg.rules if any(x["rule"] == r for x in rows)], rows))]
         if rewired:
             sections.append((f"Topology while it learns: the {skip_net.label} network rewired during training",

@@ -8,6 +8,9 @@ from typing import Any
 
 __all__ = ["write_figures"]
 
+#: Short names of the demo's wirings for figure captions that must stay on one line.
+SHORT = {"dense": "dense", "ws": "WS", "ba": "BA", "hk": "HK", "ke": "KE", "ws-skip": "skip arcs", "dag": "DAG"}
+
 
 def write_figures(
     folder: Path,
@@ -33,30 +36,43 @@ def write_figures(
     out.append(("ws_fig2.png", f"Watts–Strogatz Fig. 2: C(p)/C(0) and L(p)/L(0), n={curve.n}, k={curve.k}, "
                                f"{curve.seeds} graphs per p"))
 
-    import numpy as np
-
     deg = {labels[k]: v for k, v in degrees.items()}
-    # A fit over fewer than 5 distinct degrees (a dense MLP has 3) draws a line through nothing: left out.
-    fit_map = {labels[k]: f for k, f in fits.items()
-               if f is not None and np.unique(np.asarray(degrees[k])[np.asarray(degrees[k]) >= f.xmin]).size >= 5}
+    # every fit goes in: a withheld one (not assessable: narrow tail) is named in the legend and gets no line
+    fit_map = {labels[k]: f for k, f in fits.items() if f is not None}
     plot_degree_ccdf(deg, folder / "degree_ccdf.png", fits=fit_map,
-                     title="Degree distributions of the neuron graphs (undirected), with power-law fits",
+                     title="Degree distributions of the neuron graphs (undirected), with power-law fits where assessable",
                      xlabel="neuron degree k (in + out connections)")
     out.append(("degree_ccdf.png", "Degree distributions of the neuron graphs (log-log CCDF) with the "
-                                   "Clauset–Shalizi–Newman power-law fits"))
+                                   "Clauset–Shalizi–Newman power-law fits; a fit whose tail spans less than a decade "
+                                   "(or has fewer than 5 distinct degrees) is withheld, as in the score table"))
 
     plot_masks({w.label: w.masks for w in wirings}, folder / "masks.png",
                title="Connectivity masks (rows: output units, columns: input units; black = connection)",
-               panel_titles={w.label: ["all neurons (post × pre)"] for w in wirings if w.kind == "dag"})
+               panel_titles={w.label: [f"all neurons (post × pre)\ndensity {w.density:.3f} = "
+                                       "arcs / the N(N−1)/2 a DAG can have"]
+                             for w in wirings if w.kind == "dag"})
     out.append(("masks.png", "Connectivity masks of each wiring, layer by layer (the DAG network: its "
                              "neuron-to-neuron adjacency)"))
 
     hist = {(labels[w], RULE_NAMES.get(rule, rule)): r["curves"] for (w, rule), r in runs.items() if r.get("curves")}
     if hist:
+        missing = {}  # why a wiring is absent from a rule's panels (the report's notes give the reasons)
+        short = {x.name: SHORT.get(x.name, x.label) for x in wirings}
+        for rule in dict.fromkeys(rule for _, rule in runs):
+            refused = [short[w] for (w, r2), rec in runs.items() if r2 == rule and rec.get("skipped")]
+            not_run = [short[x.name] for x in wirings if (x.name, rule) not in runs]
+            why = ([f"not run: {', '.join(not_run)}"] if not_run else []) + (
+                [f"refused: {', '.join(refused)}"] if refused else [])
+            if why:
+                missing[RULE_NAMES.get(rule, rule)] = "; ".join(why)
+        seeds = max(len(r["curves"]["accuracy"]) for r in runs.values() if r.get("curves"))
         plot_training_curves(hist, folder / "training_curves.png",
                              metrics={"accuracy": "test accuracy", "loss": "training loss (cross-entropy)"},
-                             title="Training curves on digits (mean ± sd over seeds)")
-        out.append(("training_curves.png", "Test accuracy and training loss per epoch, one column per rule"))
+                             title="Training curves on digits " + (f"(mean ± sd over {seeds} seeds)" if seeds > 1
+                                                                   else "(one seed)"),
+                             missing=missing)
+        out.append(("training_curves.png", "Test accuracy (%) and training loss per epoch, one panel per rule, "
+                                           "one axis per metric for all rules"))
 
     angles, names = {}, {}
     for (w, rule), r in runs.items():

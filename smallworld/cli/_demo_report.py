@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["markdown_table", "results_table", "score_table", "summary", "report_markdown", "RULE_NAMES"]
+__all__ = ["markdown_table", "results_table", "score_table", "summary", "report_markdown", "column_notes", "RULE_NAMES"]
 
 #: How the report names the learning rules.
 RULE_NAMES = {"bp": "BP", "fa": "FA", "dfa": "DFA", "predsim": "predsim", "pred": "pred", "sim": "sim",
@@ -79,6 +79,20 @@ def score_table(scores: Mapping[str, Mapping[str, Any]], labels: Mapping[str, st
     return markdown_table(head, body, "l" + "r" * 12)
 
 
+def omega_words(omega: float | None) -> str:
+    """ω in words (Telesford et al. 2011: −0.5 ≤ ω ≤ 0.5 reads as small-world).
+
+    Examples
+    --------
+    >>> omega_words(0.1), omega_words(-0.8), omega_words(0.9), omega_words(None)
+    ('ω = 0.10, small-world range', 'ω = -0.80, lattice-like', 'ω = 0.90, random-like', 'ω undefined')
+    """
+    if omega is None or (isinstance(omega, float) and math.isnan(omega)):
+        return "ω undefined"
+    word = "lattice-like" if omega < -0.5 else "random-like" if omega > 0.5 else "small-world range"
+    return f"ω = {omega:.2f}, {word}"
+
+
 def _best(rows: Sequence[Mapping[str, Any]], **match: Any) -> Mapping[str, Any] | None:
     cand = [r for r in rows if all(r[k] == v for k, v in match.items())]
     return max(cand, key=lambda r: r["acc_mean"]) if cand else None
@@ -129,12 +143,14 @@ def summary(rows: Sequence[Mapping[str, Any]], scores: Mapping[str, Mapping[str,
             s = scores[w]
             verdict = "small-world (σ > 1)" if s["sigma"] is not None and s["sigma"] > 1 else "not small-world (σ ≤ 1)"
             parts.append(f"Skip arcs change that: the {labels.get(w, w)} network of the same budget is {verdict}: "
-                         f"C = {s['C']:.3f}, L = {s['L']:.2f}, σ = {_num(s['sigma'], '.2f')}.")
+                         f"C = {s['C']:.3f}, L = {s['L']:.2f}, σ = {_num(s['sigma'], '.2f')} "
+                         f"({omega_words(s.get('omega'))}).")
     if dag in scores:
         s = scores[dag]
         verdict = "small-world (σ > 1)" if s["sigma"] is not None and s["sigma"] > 1 else "not small-world (σ ≤ 1)"
         parts.append(f"The neuron-level DAG network wired from a Watts–Strogatz graph ({labels.get(dag, dag)}) is "
-                     f"{verdict}: C = {s['C']:.3f}, L = {s['L']:.2f}, σ = {_num(s['sigma'], '.2f')}.")
+                     f"{verdict}: C = {s['C']:.3f}, L = {s['L']:.2f}, σ = {_num(s['sigma'], '.2f')} "
+                     f"({omega_words(s.get('omega'))}).")
     ref = _best(rows, wiring=dense, rule="bp")
     if ref is not None:
         parts.append(f"Trained with backprop, the dense MLP reaches {100 * ref['acc_mean']:.1f}% test accuracy.")
@@ -182,3 +198,44 @@ def report_markdown(*, title: str, setup: str, table: str, scores_md: str, summa
             f"{table}\n\n## Neuron-graph scores\n\n{scores_md}\n\n{extra}"
             + (f"## Notes\n\n{note_text}\n\n" if notes else "")
             + f"## Figures\n\n{figs}\n")
+
+
+def column_notes(*, nrand: int, niter: int, omega_niter: int, dag: tuple[float, int] | None = None) -> str:
+    """What every column of the two tables means (a markdown list), ω read in words.
+
+    ``dag``: the DAG network's ``(density, neurons)``, to say what its masks.png panel shows.
+
+    Examples
+    --------
+    >>> "ω near 0" in column_notes(nrand=5, niter=10, omega_niter=20)
+    True
+    """
+    items = [
+        ("weights", "trainable connections (biases not counted); every wiring spends the dense MLP's budget (±2%)."),
+        ("density", "connections over the connections the design could have: for a layered net the cells of its "
+                    "masks; for the layered small-world network the slots of the layer pairs it wires (each layer "
+                    "reads the layers before it); for the DAG the N(N−1)/2 arcs an ordered set of N neurons can have. "
+                    "masks.png shows the DAG's full N×N adjacency, so its panel reads about half that (arcs / N²"
+                    + (f": {dag[0]:.3f} here is {dag[0] * (dag[1] - 1) / (2 * dag[1]):.1%} of the cells)."
+                       if dag else ").")),
+        ("C", "mean local clustering of the undirected neuron graph (a node of degree < 2 counts 0): the chance "
+              "that two neighbours of a neuron are themselves connected. 0 for any stack of bipartite layers."),
+        ("T", "transitivity: 3 × triangles / connected triples, over the whole graph (C averages per node)."),
+        ("L", "mean shortest path (in hops) between neurons of the largest connected component."),
+        ("σ", f"(C/C_rand)/(L/L_rand) against {nrand} degree-preserving random graphs ({niter} swaps per edge): "
+              "above 1 is small-world."),
+        ("ω", f"L_rand/L − C/C_latt (Telesford et al. 2011; lattice references with {omega_niter} swaps per edge): "
+              "ω near 0 is small-world (as short as random, as clustered as a lattice), near −1 lattice-like, near "
+              "+1 random-like; a graph without triangles sits near +1 or is undefined."),
+        ("source graph C", "clustering of the graph that drew a layered wiring's square hidden mask (the relational "
+                           "view, You et al. 2020): what the masks were drawn from, not the network's own C."),
+        ("neurons, edges", "nodes and undirected connections of the neuron graph (inputs and outputs included)."),
+        ("degree fit α, k_min", "exponent and lower cut-off of the discrete power-law fit to the neuron degrees "
+                                "(Clauset, Shalizi & Newman 2009); withheld when the tail spans less than a decade "
+                                "or has fewer than 5 distinct degrees."),
+        ("tail", "degrees at or above k_min / all degrees."),
+        ("GoF p", "goodness-of-fit p-value of the power law (bootstrap KS); p < 0.1 rules it out."),
+        ("test acc. %", "final test accuracy, mean ± sd over the seeds (sd only with more than one seed)."),
+        ("train time s", "seconds of training per run (one seed, all epochs; evaluation included), mean over seeds."),
+    ]
+    return "\n".join(f"- **{name}**: {text}" for name, text in items)

@@ -118,14 +118,20 @@ def test_plot_masks_png(tmp_path):
              "sparse": [sp.random(8, 4, density=0.5, random_state=0), torch.eye(8)[:2]]}
     out = plot_masks(masks, tmp_path / "m.png")
     w, h = png_size(out)
-    assert (w, h) == (int(150 * (2.7 * 2 + 0.6)), int(150 * (2.5 * 2 + 0.5)))
+    # one cell size per row: the all-dense row's tallest panel is capped at 1.6 in (8 rows x 0.2 in), the
+    # sparse row's cells fill the width (4 + 8 input columns in 6 - 2 x 0.9 in: 0.35 in per cell)
+    assert (w, h) == (int(150 * (2.7 * 2 + 0.6)), round(150 * ((0.2 * 8 + 0.9) + (0.35 * 8 + 0.9) + 0.5)))
 
 
 def test_plot_training_curves_png(tmp_path):
     h = {(w, r): {"accuracy": [[0.5, 0.8, 0.9], [0.4, 0.7, 0.9]], "loss": [1.0, 0.5, 0.3]}
          for w in ("dense", "ws") for r in ("bp", "fa")}
     out = plot_training_curves(h, tmp_path / "t.png")
-    assert png_size(out) == (int(150 * (3.6 * 2 + 1.8)), int(150 * (3.0 * 2 + 0.6)))
+    assert png_size(out) == (int(150 * (3.3 * 2 + 2.2)), int(150 * (2.6 * 2 + 0.8)))
+    # five rules wrap onto a second block of panel rows (4 per row by default)
+    h5 = {("dense", r): {"accuracy": [0.5, 0.8], "loss": [1.0, 0.5]} for r in ("bp", "fa", "dfa", "predsim", "agrel")}
+    out = plot_training_curves(h5, tmp_path / "t5.png", missing={"agrel": "not run: WS"})
+    assert png_size(out) == (int(150 * (3.3 * 4 + 2.2)), int(150 * (2.6 * 2 * 2 + 0.8)))
 
 
 def test_plot_alignment_png(tmp_path):
