@@ -27,7 +27,7 @@ def test_ws98_exit_and_files(ws98_run):
     assert rc == 0
     assert sorted(p.name for p in out.iterdir()) == ["results.json", "table.md", "ws98_fig2.png"]
     png = (out / "ws98_fig2.png").read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (640, 480)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (960, 720)  # 6.4 x 4.8 in at 150 dpi
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no staging folder left
 
 
