@@ -95,7 +95,7 @@ class Rewiring:
         clustering (``"set"`` turns a lattice-like mask into an Erdős–Rényi one,
         clustering falling towards ``k/n``), while the ``shortcut`` share keeps
         about that fraction of the edges random, as the rewiring probability
-        ``p`` does in a Watts–Strogatz graph [3]_, so path length stays short.
+        ``p`` does in a Watts–Strogatz graph [1]_, so path length stays short.
         Where fewer closing positions exist than needed, the rest are random.
     fraction : float in (0, 1)
         :math:`\zeta`, the share of each layer's active weights replaced per rewiring.
@@ -118,6 +118,11 @@ class Rewiring:
         Record the topology (:mod:`nets._topology`) in every epoch's history
         record under ``"topology"`` (and the initial one in
         ``config["topology_initial"]``).
+
+    References
+    ----------
+    .. [1] D. J. Watts and S. H. Strogatz, "Collective dynamics of 'small-world' networks",
+       Nature 393, 440-442 (1998). doi:10.1038/30918
 
     Examples
     --------

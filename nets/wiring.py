@@ -235,6 +235,11 @@ def relational_masks(graph: Any, n_layers: int, *, self_loops: bool = True) -> l
     list of scipy.sparse.csr_array
         ``n_layers`` boolean ``(n, n)`` masks, ``mask[i, j] = A[j, i] or i == j``.
 
+    References
+    ----------
+    .. [1] J. You, J. Leskovec, K. He and S. Xie, "Graph Structure of Neural
+       Networks", ICML 2020. doi:10.48550/arXiv.2007.06559
+
     Examples
     --------
     >>> import networkx as nx

@@ -1,5 +1,8 @@
 """Real networks shipped with smallworld, with their citations and published values.
 
+The C. elegans network of Watts & Strogatz [1]_, Zachary's karate club [2]_ and three
+cortical networks analysed as small worlds by Sporns & Zwi [3]_.
+
 Each loader returns the canonical adjacency (a ``scipy.sparse.csr_array``,
 nodes ``0..n-1``) and, with ``return_labels=True``, the node names as well.
 The returned matrix carries its provenance: ``A.citation`` and ``A.doi``
