@@ -59,6 +59,38 @@ for rule in bp predsim; do
   fi
 done
 
+# 4. Dendritic microcircuit (issue 12) on Fashion-MNIST, 784-500-500-10 tanh, steady-state mode, next to BP on the
+#    same network and budget (BENCHMARKS.md "Dendritic microcircuits": CPU 85.6% vs 88.8% after 10 epochs).
+#    DENDRITIC_SUBSET=N trains on the first N images only (a CPU dry run of this script).
+t0=$SECONDS
+if [ -d "$FASHION" ]; then
+  "$PY" - "$DEV" "$FASHION" "${FASHION_EPOCHS:-3}" "${DENDRITIC_SUBSET:-0}" >"$LOG/dendritic.txt" 2>&1 <<'PYEOF'
+import sys, time
+import torch
+from nets import Dataset, SparseMLP, load_dataset, train
+dev, root, epochs, subset = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+ds = load_dataset("fashion-mnist", root=root)
+if subset:
+    ds = Dataset.from_arrays(ds.X_train[:subset].numpy(), ds.y_train[:subset].numpy(),
+                             ds.X_test[:subset].numpy(), ds.y_test[:subset].numpy())
+for rule in ("bp", "dendritic"):
+    torch.manual_seed(0)
+    net = SparseMLP([784, 500, 500, 10], activation="tanh")
+    t = time.perf_counter()
+    res = train(net, rule, ds, epochs=epochs, lr=3e-4, batch_size=64, device=dev, seed=0, progress=False)
+    dt = time.perf_counter() - t
+    last = res.history[-1]
+    extra = "" if rule == "bp" else (f" mismatch {last['interneuron_mismatch']:.1e}, angles to BP "
+                                     + ", ".join(f"{a:.0f}" for a in last["angles_to_bp"][:-1]) + " deg")
+    print(f"RESULT {rule}: {100 * res.final_test_accuracy:.1f}% in {dt:.1f} s ({dt / epochs:.2f} s/epoch){extra}")
+PYEOF
+  rc=$?
+  res=$(grep "^RESULT" "$LOG/dendritic.txt" | sed 's/^RESULT //' | paste -sd ';' -)
+  ROWS+=("| Fashion-MNIST 784-500-500-10 tanh, bp vs dendritic, ${FASHION_EPOCHS:-3} epochs | rc=$rc: ${res:-see dendritic.txt} | $((SECONDS - t0)) s |")
+else
+  ROWS+=("| dendritic on Fashion-MNIST | skipped: $FASHION not found | 0 s |")
+fi
+
 echo
 echo "device check on: $GPU (logs in $LOG)"
 echo "| step | result | time |"
