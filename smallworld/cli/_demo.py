@@ -89,6 +89,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=None, help="training epochs (default 20; quick: 4)")
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
     parser.add_argument("--force", action="store_true", help="overwrite an earlier report in --out")
+    parser.add_argument("--allow-long", action="store_true",
+                        help=f"accept --epochs above {MAX_EPOCHS} or --seeds above {MAX_SEEDS} (refused by default with "
+                             "an estimate of the time they would take)")
 
 
 def _command(args: argparse.Namespace, seed: int) -> str:
@@ -100,6 +103,8 @@ def _command(args: argparse.Namespace, seed: int) -> str:
         parts.append(f"--epochs {args.epochs}")
     if args.device != "cpu":
         parts.append(f"--device {args.device}")
+    if getattr(args, "allow_long", False):
+        parts.append("--allow-long")
     return " ".join(parts)
 
 
@@ -107,17 +112,22 @@ def _config(args: argparse.Namespace) -> DemoConfig:
     from smallworld._validation import check_int
 
     cfg = QUICK if args.quick else DEFAULT
+    allow = bool(getattr(args, "allow_long", False))
     if args.seeds is not None:  # capped: a seed list is built before any work
-        cfg = replace(cfg, seeds=check_int(args.seeds, "--seeds", min_val=1, max_val=MAX_SEEDS))
+        seeds = check_int(args.seeds, "--seeds", min_val=1, max_val=None if allow else MAX_SEEDS)
+        cfg = replace(cfg, seeds=seeds)
     if args.epochs is not None:  # capped: 20 epochs x 3 seeds take about 3 minutes here
         epochs = check_int(args.epochs, "--epochs", min_val=1)
-        if epochs > MAX_EPOCHS:
+        if epochs > MAX_EPOCHS and not allow:
             days = epochs * cfg.seeds * 3.0 / 86400
             raise ValueError(
                 f"--epochs must be an integer >= 1 and <= {MAX_EPOCHS}, got --epochs={epochs} (about "
-                f"{days:.3g} days of training at ~3 s per epoch and seed on 2 CPU cores)"
+                f"{days:.3g} days of training at ~3 s per epoch and seed on 2 CPU cores); pass --allow-long to run it"
             )
         cfg = replace(cfg, epochs=epochs)
+    if allow and (cfg.epochs > MAX_EPOCHS or cfg.seeds > MAX_SEEDS):
+        print(f"warning: --allow-long: {cfg.epochs} epochs x {cfg.seeds} seeds, about "
+              f"{cfg.epochs * cfg.seeds * 3.0 / 3600:.3g} hours of training on 2 CPU cores", file=sys.stderr)
     return cfg
 
 

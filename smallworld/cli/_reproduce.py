@@ -60,6 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--realisations", type=int, default=20,
                         help="rewired graphs averaged per p in Fig. 2 (default 20, as in the paper)")
     parser.add_argument("--force", action="store_true", help="overwrite an earlier report in --out")
+    parser.add_argument("--allow-long", action="store_true",
+                        help=f"accept --nrand above {MAX_NRAND} or --realisations above {MAX_REALISATIONS} (refused by "
+                             "default with an estimate of the time they would take)")
 
 
 def _mean_sd(x: list[float]) -> tuple[float, float]:
@@ -71,6 +74,8 @@ def _mean_sd(x: list[float]) -> tuple[float, float]:
 
 #: Most random references of ``reproduce ws98`` (10,000 take about 17 minutes).
 MAX_NRAND = 10_000
+#: Most rewired graphs per p of Fig. 2 (14 p values x 10,000 graphs of n = 1000: about 13 minutes).
+MAX_REALISATIONS = 10_000
 
 
 def ws98_table(seed: Any = 0, nrand: int = 20, progress: Any = None) -> dict[str, Any]:
@@ -151,10 +156,17 @@ def run(args: argparse.Namespace) -> int:
 
     seed = check_int(args.seed, "--seed", min_val=0)
     nrand = check_int(args.nrand, "--nrand", min_val=2)
-    if nrand > MAX_NRAND:  # each G(n, m) reference of the C. elegans graph takes ~0.1 s (40 in 4.5 s here)
+    allow = bool(getattr(args, "allow_long", False))
+    if nrand > MAX_NRAND and not allow:  # each G(n, m) reference of the C. elegans graph takes ~0.1 s (40 in 4.5 s here)
         raise ValueError(f"--nrand must be an integer >= 2 and <= {MAX_NRAND}, got --nrand={nrand} (about "
-                         f"{nrand * 0.1 / 3600:.3g} hours of reference graphs)")
+                         f"{nrand * 0.1 / 3600:.3g} hours of reference graphs); pass --allow-long to run it")
     real = check_int(args.realisations, "--realisations", min_val=1)
+    if real > MAX_REALISATIONS and not allow:  # 14 p values x 20 graphs of n = 1000 take ~1.6 s here
+        raise ValueError(f"--realisations must be an integer >= 1 and <= {MAX_REALISATIONS}, got --realisations={real} "
+                         f"(about {real * 0.08 / 3600:.3g} hours of rewired graphs); pass --allow-long to run it")
+    if allow and (nrand > MAX_NRAND or real > MAX_REALISATIONS):
+        print(f"warning: --allow-long: about {(nrand * 0.1 + real * 0.08) / 3600:.3g} hours of reference and rewired "
+              "graphs", file=sys.stderr)
     with report_folder(out, force=args.force) as stage:
         with tqdm(total=nrand, desc="C. elegans vs G(n,m)", unit="graph", leave=False, disable=not progress_enabled()) as bar:
             table = ws98_table(seed=seed, nrand=nrand, progress=bar.update)

@@ -6,6 +6,7 @@ Every case asserts the exception type and its message, or the exact right value.
 from __future__ import annotations
 
 import warnings
+import json
 
 import numpy as np
 import pytest
@@ -436,7 +437,9 @@ def test_report_set_aside_by_a_killed_force_comes_back(tmp_path):
         (["demo", "--quick", "--epochs", str(10**15)], r"--epochs must be an integer >= 1 and <= 1000, got "
                                                        r"--epochs=1000000000000000 \(about 3.47e\+10 days"),
         (["reproduce", "ws98", "--nrand", str(10**9)], r"--nrand must be an integer >= 2 and <= 10000, got "
-                                                       r"--nrand=1000000000 \(about 2.78e\+04 hours"),
+                                                       r"--nrand=1000000000 \(about 2.78e\+04 hours.*--allow-long"),
+        (["reproduce", "ws98", "--realisations", str(10**6)], r"--realisations must be an integer >= 1 and <= 10000, "
+                                                              r"got --realisations=1000000 \(about 22.2 hours"),
     ],
 )
 def test_absurd_amounts_of_work_are_refused_with_an_estimate(tmp_path, capsys, argv, match):
@@ -445,6 +448,26 @@ def test_absurd_amounts_of_work_are_refused_with_an_estimate(tmp_path, capsys, a
     assert main([*argv, "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and re.search(match, err[0]) and not (tmp_path / "r").exists()
+
+
+def test_allow_long_lifts_the_caps_with_a_warning(tmp_path, capsys, monkeypatch):
+    """The caps are a guard, not a ceiling: --allow-long runs past them and says how long it will take."""
+    import argparse
+
+    from smallworld.cli import _demo, _reproduce
+
+    args = argparse.Namespace(quick=True, seeds=None, epochs=5000, allow_long=True)
+    assert _demo._config(args).epochs == 5000
+    assert "--allow-long: 5000 epochs x 1 seeds, about 4.17 hours" in capsys.readouterr().err
+    args.allow_long = False
+    with pytest.raises(ValueError, match="pass --allow-long to run it"):
+        _demo._config(args)
+    monkeypatch.setattr(_reproduce, "MAX_NRAND", 3)  # a cap small enough to pass in a test
+    out = tmp_path / "r"
+    argv = ["reproduce", "ws98", "--nrand", "4", "--realisations", "1", "--out", str(out)]
+    assert main(argv) == 2 and not out.exists()
+    assert main([*argv, "--allow-long"]) == 0
+    assert json.loads((out / "results.json").read_text())["computed"]["nrand"] == 4
 
 
 @pytest.mark.parametrize("suffix", [".edgelist", ".gml", ".npz"])
