@@ -22,7 +22,7 @@ LAYERED_RULES = ("bp", "fa", "predsim")
 REFUSED = {(w, r) for w in ("ws-skip", "dag") for r in ("node-perturbation", "dendritic")}
 FIGURES = ("ws_fig2.png", "degree_ccdf.png", "masks.png", "training_curves.png", "fa_alignment.png",
            "topology_over_training.png", "dendritic.png")
-POLICIES = ("static", "set", "rigl", "smallworld")
+POLICIES = ("static", "set", "rigl", "smallworld", "smallworld-protect")
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +132,7 @@ def test_demo_rewiring_study_tracks_topology(demo):
         assert rows[policy]["C_end"] == topo[-1]["C"] and 0.0 < rows[policy]["accuracy"] <= 1.0
     assert rows["static"]["C_end"] == rows["static"]["C_start"]  # no rewiring, no change
     assert rows["set"]["C_end"] < rows["set"]["C_start"]  # random regrowth destroys triangles
+    assert rows["smallworld-protect"]["C_end"] > rows["set"]["C_end"]  # the triangle-sparing drop keeps more
     md = (demo[2] / "report.md").read_text()
     assert "## Topology while it learns" in md and f"{start_c:.3f} → {rows['set']['C_end']:.3f}" in md
 

@@ -33,8 +33,8 @@ From a brain-like graph to a trained network, with a report (offline, CPU by def
    and the four layered families (C = 0 by construction) with BP, FA and predsim;
 4. prints one table (wiring x rule: density, C, L, sigma, test accuracy mean +- sd, train time) and a
    summary of what the numbers say;
-5. rewires the layered small-world network while it learns (static, SET, RigL, smallworld regrowth) and
-   tracks its C, L and sigma per epoch;
+5. rewires the layered small-world network while it learns (static, SET, RigL, smallworld regrowth with
+   and without a triangle-sparing drop) and tracks its C, L and sigma per epoch;
 6. writes --out (default ./smallworld-report/): report.md (with each rule's six-problems card beside its
    accuracy), results.json and PNG figures (Watts-Strogatz Fig. 2, degree distributions with power-law
    fits, masks, training curves, FA alignment angles, topology over training, the dendritic microcircuit).
@@ -235,7 +235,8 @@ def run(args: argparse.Namespace) -> int:
                              f"BP, seed {seed}, {cfg.epochs} epochs; after each epoch the {100 * cfg.rewire_fraction:.0f}% "
                              "weakest connections of each layer are dropped and as many regrown (SET: at random; "
                              "RigL: where the dense gradient is largest; smallworld: 90% where they close triangles, "
-                             "10% random shortcuts), so the budget stays constant. C: mean local clustering of the "
+                             "10% random shortcuts), so the budget stays constant; with protect = 2 the drop spares "
+                             "connections in triangles (it ranks by |w|·(1 + triangles)²). C: mean local clustering of the "
                              "neuron graph; L: mean shortest path in its largest component (BFS from a sample of "
                              "sources); σ here against Erdős–Rényi analytic references (C_r = k/n, L_r = ln n / ln k, "
                              "k the mean degree), a per-epoch proxy of the report's σ.\n\n" + rewiring_markdown(rewired)))

@@ -11,10 +11,20 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["REWIRE_POLICIES", "card_markdown", "rewiring_study", "rewiring_rows", "rewiring_markdown"]
+__all__ = ["REWIRE_POLICIES", "REWIRE_NAMES", "card_markdown", "rewiring_study", "rewiring_rows", "rewiring_markdown"]
 
-#: The rewiring policies the demo compares on its layered small-world network (static: the control).
-REWIRE_POLICIES = ("static", "set", "rigl", "smallworld")
+#: The rewirings the demo compares on its layered small-world network (static: the control): name ->
+#: ``nets.Rewiring`` settings besides the fraction.
+REWIRE_POLICIES = {
+    "static": {"policy": "static"},
+    "set": {"policy": "set"},
+    "rigl": {"policy": "rigl"},
+    "smallworld": {"policy": "smallworld"},
+    "smallworld-protect": {"policy": "smallworld", "protect": 2.0},
+}
+#: How the report names them.
+REWIRE_NAMES = {"static": "static (no rewiring)", "set": "SET", "rigl": "RigL", "smallworld": "smallworld regrowth",
+                "smallworld-protect": "smallworld, protect = 2"}
 
 
 def card_markdown(rules: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
@@ -70,17 +80,21 @@ def rewiring_study(
     device: str,
     seed: int,
     fraction: float = 0.3,
-    policies: Sequence[str] = REWIRE_POLICIES,
+    policies: Sequence[str] | Mapping[str, Mapping[str, Any]] = REWIRE_POLICIES,
 ) -> dict[str, dict]:
-    """Train ``wiring`` with backprop once per rewiring policy (one seed, every epoch, ``fraction``
-    of each layer's connections replaced), tracking the topology: policy -> ``TrainResult.to_dict()``."""
+    """Train ``wiring`` with backprop once per rewiring (one seed, every epoch, ``fraction`` of each
+    layer's connections replaced), tracking the topology: name -> ``TrainResult.to_dict()``.
+
+    ``policies``: policy names, or name -> ``nets.Rewiring`` settings (:data:`REWIRE_POLICIES`)."""
     from nets import Rewiring, train
 
+    if not isinstance(policies, Mapping):
+        policies = {p: {"policy": p} for p in policies}
     out = {}
-    for policy in policies:
+    for name, settings in policies.items():
         res = train(wiring.make(seed), "bp", data, epochs=epochs, lr=lr, batch_size=batch_size, device=device,
-                    seed=seed, progress=False, rewire=Rewiring(policy, fraction))  # fmt: skip
-        out[policy] = res.to_dict()
+                    seed=seed, progress=False, rewire=Rewiring(fraction=fraction, **settings))  # fmt: skip
+        out[name] = res.to_dict()
     return out
 
 
@@ -115,7 +129,7 @@ def rewiring_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
     >>> print(rewiring_markdown([r]).splitlines()[2])
     | SET | 96.0 | 0.280 → 0.110 | 2.10 → 1.90 | 1.70 → 0.70 |
     """
-    names = {"static": "static (no rewiring)", "set": "SET", "rigl": "RigL", "smallworld": "smallworld regrowth"}
+    names = REWIRE_NAMES
     lines = ["| policy | test acc. % | C start → end | L start → end | σ (ER proxy) start → end |", "|---|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(

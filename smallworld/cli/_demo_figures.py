@@ -90,7 +90,8 @@ def write_figures(
                                         "(the first layer's B sends its error nowhere, so it has no reason to align)"))
 
     if study:
-        names = {"static": "static (no rewiring)", "set": "SET", "rigl": "RigL", "smallworld": "smallworld regrowth"}
+        from smallworld.cli._demo_extras import REWIRE_NAMES as names
+
         plot_topology_over_training({names.get(k, k): v for k, v in study.items()}, folder / "topology_over_training.png",
                                     title=f"Topology of the {skip_label} network while it learns (BP), per rewiring policy")
         out.append(("topology_over_training.png", f"C, L and σ (Erdős–Rényi proxy) of the {skip_label} network's "
