@@ -243,6 +243,7 @@ def train(
     metadata: dict | None = None,
     allow_unsigned_checkpoint: bool = False,
     rewire: Rewiring | None = None,
+    distributed: str | None = None,
 ) -> TrainResult:
     """Train ``model`` with a learning rule; one loop for every rule.
 
@@ -304,6 +305,13 @@ def train(
         ``config["topology_initial"]`` the topology before training.  The
         regrowth RNG and the current masks are in the checkpoint, so a resumed
         run continues the same schedule.
+    distributed : {None, "data", "layer", "layer-pipelined"}
+        Train as one rank of an initialized ``torch.distributed`` process group
+        (see :mod:`nets.distributed`, which also launches the workers):
+        ``"data"`` splits every mini-batch over the ranks and all-reduces the
+        updates of any rule; ``"layer"`` / ``"layer-pipelined"`` give each rank a
+        group of blocks of a local rule (pred/sim/predsim, ``-bio``).  Rank 0
+        alone shows progress, calls ``callback`` and writes ``out``.
 
     Resuming checks the data too: the checkpoint records a SHA-256 of the
     training and test tensors (bytes, shapes, dtypes) as
@@ -347,6 +355,11 @@ def train(
     resume, progress = check_bool(resume, "resume"), check_bool(progress, "progress")
     dense_feedback = check_bool(dense_feedback, "dense_feedback")
     allow_unsigned_checkpoint = check_bool(allow_unsigned_checkpoint, "allow_unsigned_checkpoint")
+    from .distributed import check_mode, make_parallel
+
+    distributed = check_mode(distributed)
+    if distributed is not None and rewire is not None:
+        raise ValueError(f"rewire cannot be combined with distributed={distributed!r} (masks would differ across ranks)")
     if metadata is None:
         metadata = {}
     if not isinstance(metadata, dict):
@@ -456,9 +469,20 @@ def train(
     result = TrainResult(rule.value, history, config)
     from nets._backends import torch_threads_for  # the thread policy (smallworld._threads)
 
-    with torch_threads_for(model, batch_size):
-        _run_epochs(learner, ds, result, gen, epochs, batch_size, ckpt_path, progress, callback, rewirer)
-    if out_dir is not None:
+    par = make_parallel(distributed, learner) if distributed is not None else None  # nets.distributed
+    if par is not None:
+        par.check_batches(int(ds.y_train.shape[0]), batch_size)
+        par.need_state = ckpt_path is not None  # the same on every rank: optimizer states are exchanged for it
+        progress, callback = progress and par.writer, callback if par.writer else None
+        ckpt_path = ckpt_path if par.writer else None
+    try:
+        with torch_threads_for(model, batch_size):
+            stepper = par if isinstance(par, Learner) else learner  # layer-parallel wraps the learner
+            _run_epochs(stepper, ds, result, gen, epochs, batch_size, ckpt_path, progress, callback, rewirer, par)
+    finally:
+        if par is not None:
+            par.close()
+    if out_dir is not None and (par is None or par.writer):
         write_json(out_dir / RESULTS_NAME, result.to_dict())
     return result
 
@@ -529,6 +553,7 @@ def _run_epochs(
     progress: bool,
     callback: Callable[[dict], Any] | None,
     rewirer: Rewirer | None = None,
+    par: Any = None,
 ) -> None:
     from tqdm.auto import tqdm
 
@@ -556,6 +581,8 @@ def _run_epochs(
             for b in range(n_batches):
                 idx = perm[b * batch_size : (b + 1) * batch_size]
                 xb, yb = ds.X_train[idx], ds.y_train[idx]
+                if par is not None:  # nets.distributed: this rank's slice of the batch
+                    xb, yb = par.shard(xb, yb)
                 if rewirer is not None:
                     rewirer.before_step(epoch, b)
                 loss, logits = learner.step(xb, yb)
@@ -571,6 +598,8 @@ def _run_epochs(
                 loss_sum += loss.to(torch.float64) * yb.shape[0]
                 correct += (logits.argmax(1) == yb).sum()
                 bar.update(1)
+            if par is not None:  # sum over ranks; share state so every rank evaluates the same model
+                loss_sum, correct = par.end_epoch(loss_sum, correct)
             for name, p in model.named_parameters():
                 if not bool(torch.isfinite(p).all()):
                     raise TrainingDiverged(

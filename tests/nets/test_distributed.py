@@ -1,0 +1,268 @@
+"""nets.distributed: data-parallel and layer-parallel training on 2 gloo processes equal one process.
+
+One pair of worker processes (spawned once per module, with a timeout) runs every
+scenario; the parent trains the single-process references and compares weights.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import io
+import json
+import os
+import queue as queue_mod
+import socket
+import time
+import traceback
+
+import pytest
+import torch
+
+from nets import SparseMLP, load_dataset, train
+from nets.distributed import DistributedError, comm_bytes_per_batch, launch, layer_partition
+
+WORLD = 2
+TIMEOUT_S = 240
+
+_SIZES = [64, 24, 24, 16, 10]
+
+
+def _ds():
+    return load_dataset("digits", seed=0)
+
+
+def _net(seed=0):
+    return SparseMLP(_SIZES, seed=seed, dtype=torch.float64)
+
+
+def _state_bytes(model):
+    buf = io.BytesIO()
+    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buf)
+    return buf.getvalue()
+
+
+# rule, mode, epochs, batch size: equal to single-process training
+EXACT = [
+    ("bp", "data", 2, 64),
+    ("dfa", "data", 2, 50),  # 1347 = 26 * 50 + 47: uneven slices in every batch and a short last batch
+    ("fa", "data", 1, 64),
+    ("predsim", "layer", 2, 64),
+    ("predsim-bio", "layer-pipelined", 2, 64),
+    ("sim", "layer-pipelined", 1, 100),
+]
+# rules whose updates are written by the rule itself: the ranks must agree
+AGREE = [("node-perturbation", "data"), ("agrel", "data"), ("dendritic", "data"), ("predsim", "data")]
+
+
+def _scenarios(rank: int, world: int, tmp: str) -> dict:
+    ds = _ds()
+    out = {}
+    for rule, mode, epochs, bs in EXACT:
+        net = _net()
+        res = train(net, rule, ds, epochs=epochs, batch_size=bs, seed=3, progress=False, distributed=mode, lr=3e-3)
+        if rank == 0:
+            out[(rule, mode)] = (_state_bytes(net), res.to_dict())
+    for rule, mode in AGREE:
+        net = SparseMLP([64, 16, 10], seed=1)
+        train(net, rule, ds, epochs=1, batch_size=64, seed=3, progress=False, distributed=mode, lr=1e-3)
+        flat = torch.cat([p.detach().reshape(-1).double() for p in net.parameters()])
+        gathered = [torch.zeros_like(flat) for _ in range(world)]
+        torch.distributed.all_gather(gathered, flat)
+        if rank == 0:
+            out[("agree", rule)] = float(max((g - flat).abs().max() for g in gathered))
+    # checkpoints: rank 0 alone writes one epoch of each mode (every write counted); the parent resumes them
+    import sys
+
+    nets_train = sys.modules["nets.train"]  # (nets.train the attribute is the function)
+
+    writes: list = []
+    saved = nets_train.save_checkpoint, nets_train.write_json
+    nets_train.save_checkpoint = lambda path, state: (writes.append(os.path.basename(path)), saved[0](path, state))[1]
+    nets_train.write_json = lambda path, obj: (writes.append(os.path.basename(path)), saved[1](path, obj))[1]
+    try:
+        for mode, rule in (("data", "bp"), ("layer", "predsim")):
+            net = _net()
+            train(net, rule, ds, epochs=1, batch_size=64, seed=3, progress=False, distributed=mode, lr=3e-3,
+                  out=os.path.join(tmp, f"ckpt-{mode}"))  # fmt: skip
+    finally:
+        nets_train.save_checkpoint, nets_train.write_json = saved
+    every = [None] * world
+    torch.distributed.all_gather_object(every, writes)
+    if rank == 0:
+        out["writes"] = every
+    # the same run resumed on 2 ranks from a one-process checkpoint
+    net = _net()
+    train(net, "bp", ds, epochs=2, batch_size=64, seed=3, progress=False, distributed="data", lr=3e-3,
+          out=os.path.join(tmp, "ckpt-single"), resume=True)  # fmt: skip
+    if rank == 0:
+        out["resumed-on-2"] = _state_bytes(net)
+    return out
+
+
+def _entry(rank: int, world: int, port: int, q, fn_name: str, tmp: str) -> None:
+    try:
+        torch.set_num_threads(1)
+        torch.distributed.init_process_group(
+            "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
+            timeout=datetime.timedelta(seconds=60),
+        )  # fmt: skip
+        q.put((rank, "ok", globals()[fn_name](rank, world, tmp)))
+    except BaseException as exc:  # noqa: BLE001
+        q.put((rank, "error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+    finally:
+        if torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+
+def _spawn(fn_name: str, tmp: str, timeout: float = TIMEOUT_S) -> dict:
+    import torch.multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    procs = [ctx.Process(target=_entry, args=(r, WORLD, port, q, fn_name, tmp), daemon=True) for r in range(WORLD)]
+    for p in procs:
+        p.start()
+    got: dict = {}
+    deadline = time.monotonic() + timeout
+    try:
+        while len(got) < WORLD:  # a rank that died without a report is recorded as "died"
+            try:
+                rank, status, value = q.get(timeout=0.5)
+                got[rank] = (status, value)
+                continue
+            except queue_mod.Empty:
+                pass
+            for r, p in enumerate(procs):
+                if r not in got and not p.is_alive() and q.empty():
+                    got[r] = ("died", p.exitcode)
+            if time.monotonic() > deadline:
+                pytest.fail(f"distributed workers did not finish within {timeout} s: got {sorted(got)}")
+    finally:
+        for p in procs:
+            p.join(timeout=10)
+            if p.is_alive():
+                p.kill()
+    return got
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    tmp = str(tmp_path_factory.mktemp("dist"))
+    single = os.path.join(tmp, "ckpt-single")
+    train(_net(), "bp", _ds(), epochs=1, batch_size=64, seed=3, progress=False, lr=3e-3, out=single)
+    got = _spawn("_scenarios", tmp)
+    errors = [v for s, v in got.values() if s != "ok"]
+    assert not errors, errors[0]
+    return got[0][1], tmp
+
+
+def _load(blob):
+    return torch.load(io.BytesIO(blob), weights_only=True)
+
+
+def _max_diff(a: dict, b: dict) -> float:
+    return max(float((a[k].double() - b[k].double()).abs().max()) for k in a if a[k].is_floating_point())
+
+
+@pytest.mark.parametrize("rule,mode,epochs,bs", EXACT)
+def test_parallel_equals_single_process(results, rule, mode, epochs, bs):
+    out, _ = results
+    ref = _net()
+    r1 = train(ref, rule, _ds(), epochs=epochs, batch_size=bs, seed=3, progress=False, lr=3e-3)
+    blob, res = out[(rule, mode)]
+    assert _max_diff(ref.state_dict(), _load(blob)) < 1e-6
+    for h1, h2 in zip(r1.history, res["history"]):
+        assert h2["train_loss"] == pytest.approx(h1["train_loss"], abs=1e-6)
+        assert h2["train_accuracy"] == pytest.approx(h1["train_accuracy"], abs=1e-9)
+        assert h2["test_accuracy"] == h1["test_accuracy"]
+
+
+@pytest.mark.parametrize("rule", [r for r, _ in AGREE])
+def test_data_parallel_ranks_agree_for_rules_with_own_updates(results, rule):
+    out, _ = results
+    assert out[("agree", rule)] == 0.0
+
+
+@pytest.mark.parametrize("mode,rule", [("data", "bp"), ("layer", "predsim")])
+def test_rank0_checkpoint_resumes_on_one_process(results, mode, rule):
+    _, tmp = results
+    folder = os.path.join(tmp, f"ckpt-{mode}")
+    assert json.load(open(os.path.join(folder, "results.json")))["epochs"] == 1
+    resumed = _net()
+    train(resumed, rule, _ds(), epochs=2, batch_size=64, seed=3, progress=False, lr=3e-3, out=folder, resume=True)
+    ref = _net()
+    train(ref, rule, _ds(), epochs=2, batch_size=64, seed=3, progress=False, lr=3e-3)
+    assert _max_diff(ref.state_dict(), resumed.state_dict()) < 1e-6
+
+
+def test_rank0_alone_writes(results):
+    out, _ = results
+    assert out["writes"] == [["checkpoint.pt", "results.json"] * 2, []]
+
+
+def test_one_process_checkpoint_resumes_on_two_ranks(results):
+    out, _ = results
+    ref = _net()
+    train(ref, "bp", _ds(), epochs=2, batch_size=64, seed=3, progress=False, lr=3e-3)
+    assert _max_diff(ref.state_dict(), _load(out["resumed-on-2"])) < 1e-6
+
+
+class _Faulty(SparseMLP):
+    """Rank 1 dies (``"die"``) or stalls (``"stall"``) at its 4th forward pass (the 1st is train's probe)."""
+
+    def __init__(self, fault: str) -> None:
+        super().__init__(_SIZES, seed=0, dtype=torch.float64)
+        self.fault, self.calls = fault, 0
+
+    def forward(self, x):
+        self.calls += 1
+        if self.calls == 4 and torch.distributed.is_initialized() and torch.distributed.get_rank() == 1:
+            if self.fault == "die":
+                os._exit(3)  # dies without a word
+            time.sleep(120)  # alive but silent: the others must time out, not hang
+        return super().forward(x)
+
+
+def test_dead_rank_stops_the_others_with_a_message():
+    t0 = time.monotonic()
+    with pytest.raises(DistributedError, match=r"rank 1 died \(exit code 3\) without a report; the other ranks were stopped"):
+        launch(2, _Faulty("die"), "bp", _ds(), mode="data", epochs=1, batch_size=64, progress=False, timeout_s=60)
+    assert time.monotonic() - t0 < 50  # noticed at once, not after the 60 s timeout
+
+
+def test_stalled_rank_times_out_with_a_message():
+    t0 = time.monotonic()
+    with pytest.raises(DistributedError, match="rank 0 lost contact with the other ranks during the gradient all-reduce"):
+        launch(2, _Faulty("stall"), "bp", _ds(), mode="data", epochs=1, batch_size=64, progress=False, timeout_s=3)
+    assert time.monotonic() - t0 < 60  # the 3 s timeout, not the 120 s stall
+
+
+def test_launch_reraises_a_workers_bad_argument():
+    with pytest.raises(ValueError, match="at least 2 samples in every mini-batch"):
+        launch(2, _net(), "bp", _ds(), mode="data", epochs=1, batch_size=1, progress=False, timeout_s=60)
+
+
+def test_bad_inputs_are_refused_before_any_process_starts():
+    with pytest.raises(ValueError, match="distributed must be one of"):
+        train(_net(), "bp", _ds(), epochs=1, distributed="model")
+    with pytest.raises(ValueError, match="initialized torch.distributed process group"):
+        train(_net(), "bp", _ds(), epochs=1, progress=False, distributed="data")
+    with pytest.raises(ValueError, match="layer-parallel training runs the local rules"):
+        launch(2, _net(), "bp", _ds(), mode="layer")
+    with pytest.raises(ValueError, match="nproc must be"):
+        launch(0, _net(), "bp", _ds())
+    with pytest.raises(ValueError, match="at most one rank per block"):
+        layer_partition([1, 1], 3)
+
+
+def test_layer_partition_and_comm_bytes():
+    assert layer_partition([4, 4, 4, 1], 2) == [0, 0, 1, 1]
+    assert layer_partition([10, 1, 1, 1], 2) == [0, 1, 1, 1]
+    net = SparseMLP([784, 1024, 1024, 1024, 1024, 10], seed=0)
+    n = sum(p.numel() for p in net.parameters())
+    assert comm_bytes_per_batch(net, "bp", "data", 256, 2) == n * 4
+    assert comm_bytes_per_batch(net, "predsim", "layer", 128, 2) == 128 * 1024 * 4
