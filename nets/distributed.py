@@ -536,7 +536,8 @@ def launch(
     timeout_s : float
         A rank that waits longer than this on a peer gives up (dead rank).
     backend : {"gloo", "nccl"}, optional
-        Default: nccl when there is a CUDA device per rank, gloo otherwise.
+        Default: the run's device decides (``device=`` in ``train_kwargs``, else
+        the model's): nccl with one GPU per rank for CUDA, gloo for the CPU.
     threads : int, optional
         Torch threads per worker (default: the usable cores divided by ``nproc``, at least 1).
 
@@ -563,9 +564,18 @@ def launch(
             f"layer-parallel training runs the local rules ({', '.join(LAYER_RULES)}), got rule {rule.value!r}; "
             "use mode='data' (--parallel data) for it"
         )
-    if backend is None:
-        backend = "nccl" if torch.cuda.is_available() and torch.cuda.device_count() >= nproc else "gloo"
+    if backend is None:  # follow the run's device: CPU (gloo) unless it asks for CUDA
+        from ._utils import resolve_device
+
+        dev = train_kwargs.get("device")
+        dev = resolve_device(dev) if dev is not None else next((p.device for p in model.parameters()), torch.device("cpu"))
+        backend = "nccl" if dev.type == "cuda" else "gloo"
     check_choice(backend, "backend", ("gloo", "nccl"))
+    if backend == "nccl" and torch.cuda.device_count() < nproc:
+        raise ValueError(
+            f"nproc={nproc} CUDA workers need one GPU each, found {torch.cuda.device_count()}; "
+            "lower nproc or train on the CPU (gloo)"
+        )
     if threads is None:
         from smallworld._threads import get_num_threads
 

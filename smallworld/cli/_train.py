@@ -19,6 +19,18 @@ at the end; --resume continues an interrupted run to the same final result.
 Rules: bp, fa, usf, frsf, dfa, pred, sim, predsim, pred-bio, sim-bio, predsim-bio,
 node-perturbation, agrel, dendritic, readout-only (--list-rules prints which of backprop's six
 problems each one removes).  Data: digits, mnist1d, fashion-mnist, or a folder of IDX files.
+
+--nproc N starts N worker processes (torch.multiprocessing, gloo on --device cpu, nccl
+on --device cuda: one GPU per rank) and trains them as one run (nets.distributed);
+the results folder and results.json are those of a one-process run:
+
+  smallworld train --rule predsim --hidden 1024,1024 --nproc 2 --parallel layer
+
+--parallel data (the default) splits every mini-batch over the ranks and all-reduces
+the updates (every rule; equals one process for rules whose loss is a mean over the
+batch); --parallel layer gives each rank a contiguous group of blocks of a local rule
+(pred, sim, predsim and -bio; equals one process), and layer-pipelined overlaps the
+hand-over of activations with compute (the same result for these rules).
 """
 
 WIRINGS = ("dense", "er", "ws", "ws_flex", "ba", "hk", "ke", "powerlaw_in", "powerlaw_out", "ws-skip")
@@ -97,6 +109,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--rewire-every", type=int, default=None, metavar="K", help="with --rewire: rewire every K epochs (default 1)"
     )
     parser.add_argument(
+        "--nproc", type=int, default=None, metavar="N",
+        help="train on N worker processes started here (default: this one process); see --parallel",
+    )  # fmt: skip
+    parser.add_argument(
+        "--parallel", default=None, metavar="MODE",
+        help="with --nproc: data (default; every rule), layer or layer-pipelined (local rules on an MLP)",
+    )  # fmt: skip
+    parser.add_argument(
         "--list-rules", action="store_true",
         help="print which of backprop's six biological problems each rule removes (nets.rule_card) and exit",
     )  # fmt: skip
@@ -172,6 +192,7 @@ def run(args: Any) -> int:
     rewire = _rewiring(args)
     if args.data in ("mnist", "idx"):
         raise ValueError(f"--data {args.data} needs the folder of IDX files itself: --data DIR")
+    parallel = _parallel(args, rewire)
 
     from nets._checkpoint import CHECKPOINT_NAME, RESULTS_NAME, write_json
     from nets._learner import check_optimizer
@@ -234,12 +255,29 @@ def run(args: Any) -> int:
         built["p"] = p
     if skipping:
         built["skip"] = skip
-    result = train(
-        model, rule, data, epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, batch_size=args.batch_size,
+    kwargs = dict(
+        epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, batch_size=args.batch_size,
         weight_decay=args.weight_decay, device=device, seed=args.seed, out=args.out, resume=args.resume,
         progress=not args.no_progress, dense_feedback=args.dense_feedback, metadata=built,
-        allow_unsigned_checkpoint=getattr(args, "allow_unsigned_checkpoint", False), rewire=rewire,
+        allow_unsigned_checkpoint=getattr(args, "allow_unsigned_checkpoint", False),
     )  # fmt: skip
+    if parallel is None:
+        result = train(model, rule, data, rewire=rewire, **kwargs)
+    else:
+        from nets.distributed import DistributedError, launch
+
+        if skipping and parallel != "data":
+            raise ValueError(
+                f"--parallel {parallel} needs a chain of layers; --wiring ws-skip builds a WiredNet (a DAG): use --parallel data"
+            )
+        print(f"smallworld train: {args.nproc} worker processes, --parallel {parallel}", flush=True)
+        try:
+            result = launch(args.nproc, model, rule, data, mode=parallel, **kwargs)
+        except DistributedError as exc:  # a worker died or stalled: not the user's input, but still one line
+            import sys
+
+            print(f"smallworld train: error: {exc}", file=sys.stderr)
+            return 1
     print(_table(result.history))
     densities = [layer.density for layer in model.layers]
     print(f"final test accuracy {result.final_test_accuracy:.4f} (rule {rule.value}, wiring {args.wiring}, seed {args.seed})")
@@ -254,6 +292,35 @@ def run(args: Any) -> int:
             fig = plot_topology_over_training({rewire.policy: summary}, out / "topology_over_training.png")
             print(f"topology figure written to {fig}")
     return 0
+
+
+def _parallel(args: Any, rewire: Any) -> str | None:
+    """``--nproc N --parallel MODE`` -> the mode of :func:`nets.distributed.launch` (None: one process)."""
+    from smallworld._validation import check_choice, check_int
+
+    nproc, parallel = getattr(args, "nproc", None), getattr(args, "parallel", None)
+    if nproc is None:
+        if parallel is not None:
+            raise ValueError(f"--parallel {parallel} applies with --nproc N, the number of worker processes")
+        return None
+    check_int(nproc, "nproc", min_val=1)  # the CLI says it in flags: --nproc must be ...
+    from nets.distributed import LAYER_RULES, MODES
+    from nets.rules import as_rule
+
+    parallel = "data" if parallel is None else parallel
+    check_choice(parallel, "parallel", MODES)
+    try:
+        rule = as_rule(args.rule).value
+    except (ValueError, TypeError):
+        return parallel  # the rule's own check says what is wrong with it
+    if parallel != "data" and rule not in LAYER_RULES:
+        raise ValueError(
+            f"--parallel {parallel} runs the local rules ({', '.join(LAYER_RULES)}), whose blocks need no gradient "
+            f"from above; --rule {rule} needs one: use --parallel data"
+        )
+    if rewire is not None:
+        raise ValueError("--rewire cannot be combined with --nproc (each rank would rewire its own masks)")
+    return parallel
 
 
 def _rewiring(args: Any) -> Any:
