@@ -13,7 +13,10 @@ update is that of the whole batch.  Because every rule in :mod:`nets` writes its
 update into ``.grad`` and lets an optimizer apply it (BP, FA/uSF/frSF, DFA's
 projected errors, the local heads of pred/sim/predsim, the reward rules, the
 dendritic microcircuit), this covers the updates that are not plain autograd
-gradients too.  For losses that are means over the batch (BP, FA, DFA, pred)
+gradients too.  For BP, FA, uSF, frSF and DFA, whose ``.grad`` is final once
+autograd accumulates it, each gradient is all-reduced asynchronously as soon as
+it is ready (a post-accumulate hook, as DDP does), overlapping communication with
+the rest of the backward pass; the pre-step hook then only waits.  For losses that are means over the batch (BP, FA, DFA, pred)
 the result equals single-process training up to float rounding; losses that
 couple samples (sim's similarity matrix, reward baselines) see each rank's
 slice.  Non-trained buffers that a rule updates itself (reward baselines) are
@@ -145,6 +148,15 @@ class DataParallel:
         self.need_state = False
         self._sync_state(initial=True)
         self._hooks = [opt.register_step_pre_hook(self._pre_step) for opt in learner.optimizers.values()]
+        self._inflight: dict[int, Any] = {}  # id(param) -> async all-reduce started during backward
+        if _overlaps(learner):  # as DDP does: reduce each gradient as soon as autograd has accumulated it
+            params = [p for opt in learner.optimizers.values() for g in opt.param_groups for p in g["params"]]
+            self._hooks += [p.register_post_accumulate_grad_hook(self._on_grad) for p in params]
+
+    def _on_grad(self, p: torch.Tensor) -> None:
+        g = p.grad.mul_(self.weight)
+        self._inflight[id(p)] = _comm("the gradient all-reduce", dist.all_reduce, g, async_op=True)
+        self.bytes_per_step += g.numel() * g.element_size()
 
     def check_batches(self, n: int, batch_size: int) -> None:
         """Every rank must get at least one sample of every mini-batch, the last one included."""
@@ -162,10 +174,18 @@ class DataParallel:
         lo, hi = n * self.rank // self.world_size, n * (self.rank + 1) // self.world_size
         self.weight = (hi - lo) / n
         self.bytes_per_step = 0
+        self._inflight.clear()
         return xb[lo:hi], yb[lo:hi]
 
     def _pre_step(self, opt: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
-        grads = [p.grad for g in opt.param_groups for p in g["params"] if p.grad is not None]
+        grads = []
+        for g in opt.param_groups:
+            for p in g["params"]:
+                work = self._inflight.pop(id(p), None)
+                if work is not None:  # reduced while backward ran: wait for it
+                    _comm("the gradient all-reduce", work.wait)
+                elif p.grad is not None:
+                    grads.append(p.grad)
         if not grads:
             return
         flat = torch.cat([g.reshape(-1) for g in grads]).mul_(self.weight)
@@ -197,6 +217,16 @@ class DataParallel:
         for h in self._hooks:
             h.remove()
         self._hooks = []
+
+
+def _overlaps(learner: Learner) -> bool:
+    """The learners whose ``.grad`` is final once autograd accumulates it (nothing rewrites it before the
+    optimizer step), so it can be all-reduced during the backward pass; every other rule is reduced, whole,
+    just before its optimizer steps."""
+    from .dfa import DAGDFALearner, DFALearner
+    from .rules import GlobalLearner
+
+    return type(learner) in (GlobalLearner, DFALearner, DAGDFALearner)
 
 
 # -- layer-parallel -------------------------------------------------------------------------------
