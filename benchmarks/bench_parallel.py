@@ -234,6 +234,7 @@ def main() -> None:
     E, B = args.epochs, args.batches
     rows = []  # (label, procs, batch, samples/s, bytes per mini-batch per rank)
 
+    load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
     single = {th: one_process("predsim", 128, E, B, th) for th in sorted({1, cores})}
     for th, r in single.items():
@@ -261,7 +262,8 @@ def main() -> None:
     wall = time.perf_counter() - t0
 
     print(f"torch {torch.__version__}, {cores} usable core(s); {E} epochs x {B} mini-batches per row, "
-          f"median of epochs 2..{E}; wall {wall:.0f} s\n")  # fmt: skip
+          f"median of epochs 2..{E}; wall {wall:.0f} s; load average {load0:.2f} before, "
+          f"{os.getloadavg()[0]:.2f} after (other jobs on the machine)\n")  # fmt: skip
     print("### Per-block step time, predsim 784-1024x4-10, batch 128, 1 thread (median)\n")
     print("| block | ms / step |")
     print("|---|---:|")
@@ -279,11 +281,11 @@ def main() -> None:
     best = lambda d: max(d.values())  # noqa: E731
     lp = {r[0]: r[3] for r in rows}
     print("\n### Measured throughput (samples/s) and communication per mini-batch\n")
-    print("| run | processes | batch | samples/s | speed-up vs best 1 process | bytes / mini-batch / rank |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| run | processes | batch | samples/s | vs best 1 process | vs 1 process, 1 thread | bytes / mini-batch / rank |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for label, procs, batch, rate, nbytes in rows:
-        ref = best(single) if label.startswith("predsim") else best(bp128) if batch == 128 else best(bp256)
-        print(f"| {label} | {procs} | {batch} | {rate:.0f} | {rate / ref:.2f}x | {nbytes:,.0f} |")
+        ref = single if label.startswith("predsim") else bp128 if batch == 128 else bp256
+        print(f"| {label} | {procs} | {batch} | {rate:.0f} | {rate / best(ref):.2f}x | {rate / ref[1]:.2f}x | {nbytes:,.0f} |")
     lay = lp["predsim, layer-pipelined, 2 x 1 thread"] / best(single)
     dat = [r for r in rows if r[0].startswith("bp, data-parallel") and r[2] == 256][0][3] / best(bp256)
     print(f"\nlayer-parallel (pipelined) predsim: {lay:.2f}x (target >= 1.6); data-parallel BP at 256: {dat:.2f}x "
