@@ -82,3 +82,15 @@ def test_bad_parallel_arguments_are_one_line_exit_2(args, message, tmp_path, cap
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_dead_worker_is_one_line_exit_1(tmp_path, capsys, monkeypatch):
+    import nets.distributed as nd
+
+    def dies(*args, **kwargs):
+        raise nd.DistributedError("rank 1 died (exit code -9) without a report; the other ranks were stopped")
+
+    monkeypatch.setattr(nd, "launch", dies)
+    assert main([*BASE, "--epochs", "1", "--nproc", "2", "--out", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["smallworld train: error: rank 1 died (exit code -9) without a report; the other ranks were stopped"]

@@ -50,7 +50,21 @@ EXACT = [
     ("predsim", "layer", 2, 64),
     ("predsim-bio", "layer-pipelined", 2, 64),
     ("sim", "layer-pipelined", 1, 100),
+    ("usf", "data", 1, 64),
+    ("readout-only", "data", 1, 64),
+    ("pred", "layer", 1, 64),
+    ("dag-bp", "data", 1, 64),  # a WiredNet (a DAG, its own learners)
+    ("dag-dfa", "data", 1, 50),
 ]
+
+
+def _model(rule: str):
+    """The model and rule of an EXACT entry: ``dag-RULE`` is RULE on a WiredNet."""
+    if not rule.startswith("dag-"):
+        return _net(), rule
+    from nets import WiredNet, layered_smallworld
+
+    return WiredNet(layered_smallworld([64, 24, 24, 10], 0.5, seed=0), seed=0, dtype=torch.float64), rule[4:]
 # rules whose updates are written by the rule itself: the ranks must agree
 AGREE = [("node-perturbation", "data"), ("agrel", "data"), ("dendritic", "data"), ("predsim", "data")]
 
@@ -58,11 +72,11 @@ AGREE = [("node-perturbation", "data"), ("agrel", "data"), ("dendritic", "data")
 def _scenarios(rank: int, world: int, tmp: str) -> dict:
     ds = _ds()
     out = {}
-    for rule, mode, epochs, bs in EXACT:
-        net = _net()
+    for name, mode, epochs, bs in EXACT:
+        net, rule = _model(name)
         res = train(net, rule, ds, epochs=epochs, batch_size=bs, seed=3, progress=False, distributed=mode, lr=3e-3)
         if rank == 0:
-            out[(rule, mode)] = (_state_bytes(net), res.to_dict())
+            out[(name, mode)] = (_state_bytes(net), res.to_dict())
     for rule, mode in AGREE:
         net = SparseMLP([64, 16, 10], seed=1)
         train(net, rule, ds, epochs=1, batch_size=64, seed=3, progress=False, distributed=mode, lr=1e-3)
@@ -171,8 +185,8 @@ def _max_diff(a: dict, b: dict) -> float:
 @pytest.mark.parametrize("rule,mode,epochs,bs", EXACT)
 def test_parallel_equals_single_process(results, rule, mode, epochs, bs):
     out, _ = results
-    ref = _net()
-    r1 = train(ref, rule, _ds(), epochs=epochs, batch_size=bs, seed=3, progress=False, lr=3e-3)
+    ref, name = _model(rule)
+    r1 = train(ref, name, _ds(), epochs=epochs, batch_size=bs, seed=3, progress=False, lr=3e-3)
     blob, res = out[(rule, mode)]
     assert _max_diff(ref.state_dict(), _load(blob)) < 1e-6
     for h1, h2 in zip(r1.history, res["history"]):
