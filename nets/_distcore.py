@@ -13,7 +13,7 @@ __all__ = ["MODES", "LAYER_RULES", "DEFAULT_TIMEOUT_S", "DistributedError", "che
 #: Values of ``distributed=`` in :func:`nets.train` (``None``: one process).
 MODES = ("data", "layer", "layer-pipelined")
 #: The rules that run layer-parallel (no gradient from above into a block).
-LAYER_RULES = ("pred", "sim", "predsim", "pred-bio", "sim-bio", "predsim-bio")
+LAYER_RULES = ("pred", "sim", "predsim", "pred-bio", "sim-bio", "predsim-bio", "dfa")
 DEFAULT_TIMEOUT_S = 300.0
 
 

@@ -176,7 +176,8 @@ def launch(
     rule = as_rule(rule)
     if mode != "data" and rule.value not in LAYER_RULES:
         raise ValueError(
-            f"layer-parallel training runs the local rules ({', '.join(LAYER_RULES)}), got rule {rule.value!r}; "
+            f"layer-parallel training runs the rules whose blocks need no gradient from above "
+            f"({', '.join(LAYER_RULES)}), got rule {rule.value!r}; "
             "use mode='data' (--parallel data) for it"
         )
     if backend is None:  # follow the run's device: CPU (gloo) unless it asks for CUDA

@@ -253,24 +253,27 @@ class LayerParallel(Learner):
     """A local-loss learner whose blocks are spread over the ranks (see the module docstring)."""
 
     def __init__(self, inner: Learner, pipelined: bool) -> None:
+        from .dfa import DFALearner
         from .local import LocalLearner
 
         rule = getattr(inner.rule, "value", str(inner.rule))
-        if not isinstance(inner, LocalLearner):
+        if not isinstance(inner, (LocalLearner, DFALearner)):
             kind = "a WiredNet (DAG)" if rule in LAYER_RULES else f"rule {rule!r}"
             raise ValueError(
-                f"layer-parallel training runs the local rules ({', '.join(LAYER_RULES)}) on a layered model "
-                f"(nets.SparseMLP), got {kind}; use distributed='data' for every other rule and model"
+                f"layer-parallel training runs the rules whose blocks need no gradient from above "
+                f"({', '.join(LAYER_RULES)}) on a layered model (nets.SparseMLP), got {kind}; "
+                "use distributed='data' for every other rule and model"
             )
         super().__init__(inner.model, inner.rule)
         self.inner = inner
+        self.dfa = isinstance(inner, DFALearner)
         self.rank, self.world_size = _group_info()
         self.pipelined = pipelined
         self.optimizers = inner.optimizers
         self.extra = inner.extra
         self.layers, self.act = inner.layers, inner.act
-        heads = inner.extra["heads"]
-        costs = [_layer_cost(layer) + (sum(p.numel() for p in heads[i].parameters()) if i < len(heads) else 0)
+        self.heads = list(inner.extra["heads"]) if not self.dfa else []
+        costs = [_layer_cost(layer) + (sum(p.numel() for p in self.heads[i].parameters()) if i < len(self.heads) else 0)
                  for i, layer in enumerate(self.layers)]  # fmt: skip
         self.owners = layer_partition(costs, self.world_size)
         self.mine = [i for i, o in enumerate(self.owners) if o == self.rank]
@@ -283,6 +286,7 @@ class LayerParallel(Learner):
         self._local: list[torch.Tensor] = []
         self.bytes_per_step = 0
         self._n_out = int(self.layers[-1].weight.shape[0])
+        self._error_sends: list = []  # DFA, pipelined: the output error's sends still in flight
 
     def check_batches(self, n: int, batch_size: int) -> None:
         """Remember the epoch's batch sizes (pipelined receives are posted one batch ahead)."""
@@ -316,9 +320,11 @@ class LayerParallel(Learner):
             _comm("a send of activations", dist.send, h, self.rank + 1)
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.dfa:
+            return self._dfa_step(x, y)
         from ._learner import cross_entropy
 
-        inner, heads = self.inner, self.extra["heads"]
+        inner, heads = self.inner, self.heads
         self.bytes_per_step = 0
         first = self.mine[0]
         if first == 0:
@@ -355,24 +361,97 @@ class LayerParallel(Learner):
         # not the output's rank: the loop's loss and accuracy come from the last rank at the end of the epoch
         return torch.zeros((), dtype=x.dtype, device=x.device), torch.zeros((int(y.shape[0]), self._n_out), device=x.device)
 
-    def end_epoch(self, loss_sum: torch.Tensor, correct: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Finish sends; share weights (and optimizer states when a checkpoint follows); the last rank's statistics."""
-        if self._pending_send is not None:
-            _comm("a send of activations", self._pending_send[1].wait)
-            self._pending_send = None
-        self._b = 0
-        heads = self.extra["heads"]
-        for i, owner in enumerate(self.owners):
-            tensors = list(self.layers[i].parameters()) + (list(heads[i].parameters()) if i < len(heads) else [])
-            for t in tensors:
-                _comm("the weight exchange", dist.broadcast, t.data, owner)
-        if self.need_state:
+    def _dfa_step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """DFA: forward through the ranks, the output error ``e`` from the last rank to all, each rank's own update.
+
+        Synchronous: ``e`` by broadcast.  Pipelined: ``e`` by non-blocking sends, so the last rank goes
+        on with its backward and update while the lower ranks apply ``e`` and forward the next mini-batch.
+        Either way a rank applies the error of mini-batch ``t`` before it forwards ``t + 1``, as in one
+        process (the same weights to rounding).
+        """
+        from ._learner import cross_entropy
+
+        last_layer = len(self.layers) - 1
+        feedback = self.extra["feedback"].matrices()
+        opt = self.optimizers["model"]
+        opt.zero_grad(set_to_none=True)
+        first, n = self.mine[0], int(y.shape[0])
+        w = self.layers[first].weight
+        h = x if first == 0 else self._recv((n, int(w.shape[1])), w)
+        hidden, logits = [], None
+        for i in self.mine:
+            if i == last_layer:
+                logits = self.layers[i](h)
+            else:
+                out = self.act(self.layers[i](h))
+                hidden.append((i, out))
+                h = out.detach()
+        if not self.last:
+            self._send(h)
+        src = self.world_size - 1
+        if self.last:
+            lg = logits.detach().requires_grad_(True)
+            loss = cross_entropy(lg, y)
+            (e,) = torch.autograd.grad(loss, lg)
+        else:
+            e = torch.empty((n, self._n_out), dtype=w.dtype, device=w.device)
+        if not self.pipelined:
+            _comm("the output-error broadcast", dist.broadcast, e, src)
+        elif self.last:
+            for work in self._error_sends:
+                _comm("a send of the output error", work.wait)
+            self._error_sends = [_comm("a send of the output error", dist.isend, e, r) for r in range(src)]
+            self._error_keep = e  # alive until the sends complete
+        else:
+            _comm("a receive of the output error", dist.recv, e, src)
+        self.bytes_per_step += e.numel() * e.element_size() * (src if self.last else 0)
+        tensors = [out for _, out in hidden]
+        grads = [e.mm(feedback[i].to(e.dtype)).to(out.dtype) for i, out in hidden]  # as nets.dfa.DFAOutput
+        if self.last:
+            tensors.append(logits)
+            grads.append(e)
+        torch.autograd.backward(tensors, grads)
+        opt.step()
+        if self.last:
+            return loss.detach(), logits.detach()
+        return torch.zeros((), dtype=x.dtype, device=x.device), torch.zeros((n, self._n_out), device=x.device)
+
+    def _share_optimizer_states(self) -> None:
+        """Every rank's optimizer states, whole (a checkpoint holds them all)."""
+        if not self.dfa:  # one optimizer per block, stepped by its owner alone
             for i, owner in enumerate(self.owners):
                 name = "output" if i == len(self.layers) - 1 else f"block{i}"
                 box = [self.optimizers[name].state_dict() if owner == self.rank else None]
                 _comm("the optimizer-state exchange", dist.broadcast_object_list, box, owner)
                 if owner != self.rank:
                     self.optimizers[name].load_state_dict(box[0])
+            return
+        opt = self.optimizers["model"]  # DFA: one optimizer; each rank holds the state of its own layers
+        state = opt.state_dict()
+        index = {id(p): k for k, p in enumerate(p for g in opt.param_groups for p in g["params"])}
+        own = {index[id(p)] for i in self.mine for p in self.layers[i].parameters()}
+        boxes: list = [None] * self.world_size
+        _comm("the optimizer-state exchange", dist.all_gather_object, boxes,
+              {k: v for k, v in state["state"].items() if k in own})  # fmt: skip
+        state["state"] = {k: v for box in boxes for k, v in box.items()}
+        opt.load_state_dict(state)
+
+    def end_epoch(self, loss_sum: torch.Tensor, correct: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Finish sends; share weights (and optimizer states when a checkpoint follows); the last rank's statistics."""
+        if self._pending_send is not None:
+            _comm("a send of activations", self._pending_send[1].wait)
+            self._pending_send = None
+        for work in self._error_sends:
+            _comm("a send of the output error", work.wait)
+        self._error_sends = []
+        self._b = 0
+        heads = self.heads
+        for i, owner in enumerate(self.owners):
+            tensors = list(self.layers[i].parameters()) + (list(heads[i].parameters()) if i < len(heads) else [])
+            for t in tensors:
+                _comm("the weight exchange", dist.broadcast, t.data, owner)
+        if self.need_state:
+            self._share_optimizer_states()
         stats = torch.stack([loss_sum.to(torch.float64), correct.to(torch.float64)])
         _comm("the epoch statistics broadcast", dist.broadcast, stats, self.world_size - 1)
         return stats[0], stats[1].round().to(torch.int64)

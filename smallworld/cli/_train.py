@@ -114,7 +114,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--parallel", default=None, metavar="MODE",
-        help="with --nproc: data (default; every rule), layer or layer-pipelined (local rules on an MLP)",
+        help="with --nproc: data (default; every rule), layer or layer-pipelined (local rules and dfa on an MLP)",
     )  # fmt: skip
     parser.add_argument(
         "--list-rules", action="store_true",
@@ -315,8 +315,8 @@ def _parallel(args: Any, rewire: Any) -> str | None:
         return parallel  # the rule's own check says what is wrong with it
     if parallel != "data" and rule not in LAYER_RULES:
         raise ValueError(
-            f"--parallel {parallel} runs the local rules ({', '.join(LAYER_RULES)}), whose blocks need no gradient "
-            f"from above; --rule {rule} needs one: use --parallel data"
+            f"--parallel {parallel} runs the rules whose blocks need no gradient from above "
+            f"({', '.join(LAYER_RULES)}); --rule {rule} needs one: use --parallel data"
         )
     if rewire is not None:
         raise ValueError("--rewire cannot be combined with --nproc (each rank would rewire its own masks)")

@@ -53,6 +53,8 @@ EXACT = [
     ("usf", "data", 1, 64),
     ("readout-only", "data", 1, 64),
     ("pred", "layer", 1, 64),
+    ("dfa", "layer", 2, 50),
+    ("dfa", "layer-pipelined", 2, 64),
     ("dag-bp", "data", 1, 64),  # a WiredNet (a DAG, its own learners)
     ("dag-dfa", "data", 1, 50),
 ]
@@ -65,6 +67,8 @@ def _model(rule: str):
     from nets import WiredNet, layered_smallworld
 
     return WiredNet(layered_smallworld([64, 24, 24, 10], 0.5, seed=0), seed=0, dtype=torch.float64), rule[4:]
+# one epoch on 2 ranks, checkpointed by rank 0, resumed in one process (dfa: one optimizer, its state split by layer)
+CKPT = [("data", "bp"), ("layer", "predsim"), ("layer-pipelined", "dfa")]
 # rules whose updates are written by the rule itself: the ranks must agree
 AGREE = [("node-perturbation", "data"), ("agrel", "data"), ("dendritic", "data"), ("predsim", "data")]
 
@@ -95,7 +99,7 @@ def _scenarios(rank: int, world: int, tmp: str) -> dict:
     nets_train.save_checkpoint = lambda path, state: (writes.append(os.path.basename(path)), saved[0](path, state))[1]
     nets_train.write_json = lambda path, obj: (writes.append(os.path.basename(path)), saved[1](path, obj))[1]
     try:
-        for mode, rule in (("data", "bp"), ("layer", "predsim")):
+        for mode, rule in CKPT:
             net = _net()
             train(net, rule, ds, epochs=1, batch_size=64, seed=3, progress=False, distributed=mode, lr=3e-3,
                   out=os.path.join(tmp, f"ckpt-{mode}"))  # fmt: skip
@@ -201,7 +205,7 @@ def test_data_parallel_ranks_agree_for_rules_with_own_updates(results, rule):
     assert out[("agree", rule)] == 0.0
 
 
-@pytest.mark.parametrize("mode,rule", [("data", "bp"), ("layer", "predsim")])
+@pytest.mark.parametrize("mode,rule", CKPT)
 def test_rank0_checkpoint_resumes_on_one_process(results, mode, rule):
     _, tmp = results
     folder = os.path.join(tmp, f"ckpt-{mode}")
@@ -215,7 +219,7 @@ def test_rank0_checkpoint_resumes_on_one_process(results, mode, rule):
 
 def test_rank0_alone_writes(results):
     out, _ = results
-    assert out["writes"] == [["checkpoint.pt", "results.json"] * 2, []]
+    assert out["writes"] == [["checkpoint.pt", "results.json"] * len(CKPT), []]
 
 
 def test_one_process_checkpoint_resumes_on_two_ranks(results):
@@ -265,7 +269,7 @@ def test_bad_inputs_are_refused_before_any_process_starts():
         train(_net(), "bp", _ds(), epochs=1, distributed="model")
     with pytest.raises(ValueError, match="initialized torch.distributed process group"):
         train(_net(), "bp", _ds(), epochs=1, progress=False, distributed="data")
-    with pytest.raises(ValueError, match="layer-parallel training runs the local rules"):
+    with pytest.raises(ValueError, match="layer-parallel training runs the rules whose blocks need no gradient from above"):
         launch(2, _net(), "bp", _ds(), mode="layer")
     with pytest.raises(ValueError, match="nproc must be"):
         launch(0, _net(), "bp", _ds())
