@@ -2,7 +2,8 @@
 
 Targets (issue 14), on this machine's 2 cores, 2 gloo processes of 1 torch thread each:
 
-- layer-parallel predsim, 784-1024x4-10, batch 128: >= 1.6x the samples/s of one process;
+- layer-parallel predsim, 784-1024x4-10, batch 128: >= 1.6x the samples/s of one process
+  (DFA layer-parallel on the same model as a further row: no target);
   the same model under BP with torch's DistributedDataParallel on 2 processes as the comparison row;
 - data-parallel BP (``distributed="data"``) on 2 processes at batch 256: >= 1.5x one process;
 - communication bytes per mini-batch of each mode (counted on the wire calls, per rank);
@@ -242,6 +243,12 @@ def main() -> None:
     for mode in ("layer", "layer-pipelined"):
         res = spawn(("train", "predsim", mode, 128, E, B))
         rows.append((f"predsim, {mode}, 2 x 1 thread", 2, 128, min(r["rate"] for r in res), max(r["bytes"] for r in res)))
+    dfa = {th: one_process("dfa", 128, E, B, th) for th in sorted({1, cores})}
+    for th, r in dfa.items():
+        rows.append((f"dfa, 1 process, {th} thread(s)", 1, 128, r, 0))
+    for mode in ("layer", "layer-pipelined"):
+        res = spawn(("train", "dfa", mode, 128, E, B))
+        rows.append((f"dfa, {mode}, 2 x 1 thread", 2, 128, min(r["rate"] for r in res), max(r["bytes"] for r in res)))
     bp128 = {th: one_process("bp", 128, E, B, th) for th in sorted({1, cores})}
     for th, r in bp128.items():
         rows.append((f"bp, 1 process, {th} thread(s)", 1, 128, r, 0))
@@ -284,7 +291,7 @@ def main() -> None:
     print("| run | processes | batch | samples/s | vs best 1 process | vs 1 process, 1 thread | bytes / mini-batch / rank |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for label, procs, batch, rate, nbytes in rows:
-        ref = single if label.startswith("predsim") else bp128 if batch == 128 else bp256
+        ref = single if label.startswith("predsim") else dfa if label.startswith("dfa") else bp128 if batch == 128 else bp256
         print(f"| {label} | {procs} | {batch} | {rate:.0f} | {rate / best(ref):.2f}x | {rate / ref[1]:.2f}x | {nbytes:,.0f} |")
     lay = lp["predsim, layer-pipelined, 2 x 1 thread"] / best(single)
     dat = [r for r in rows if r[0].startswith("bp, data-parallel") and r[2] == 256][0][3] / best(bp256)

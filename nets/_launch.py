@@ -234,9 +234,10 @@ def launch(
             time.sleep(0.02)
         if failure is not None:
             _raise_cause(failure, reports, procs, queue)
-    finally:
+    finally:  # on a failure, Ctrl-C or SIGTERM here, the workers are stopped, not left training
+        finished = failure is None and len(reports) == nproc and all(m[1] == "ok" for m in reports.values())
         for p in procs:
-            if p.is_alive() and failure is not None:
+            if p.is_alive() and not finished:
                 p.terminate()
         for p in procs:
             p.join(timeout=10)

@@ -1,4 +1,4 @@
-"""Parallel training on ``torch.distributed``: data-parallel for every rule, layer-parallel for local rules.
+"""Parallel training on ``torch.distributed``: data-parallel for every rule, layer-parallel for local rules and DFA.
 
 Both modes wrap the one training loop (:func:`nets.train` with ``distributed=``);
 no rule has a second loop.
@@ -32,29 +32,41 @@ blocks (hidden layer + local head) and the output layer are split into
 group on every mini-batch, receives the detached input activations from rank
 ``r - 1`` and sends its last block's output to rank ``r + 1`` right after the
 forward pass, before its own backward and update.  Nothing flows backward, so
-the ranks can train different mini-batches at the same time.  Both schedules compute exactly what single-process local training
-computes (each block's input is the previous block's output *before* that
-block's update, in one process as here), so the weights agree to float
-rounding (a test checks 1e-6):
+the ranks can train different mini-batches at the same time.  Both schedules
+compute exactly what single-process local training computes (each block's
+input is the previous block's output *before* that block's update, in one
+process as here), so the weights agree to float rounding (a test checks 1e-6):
 
-- ``"layer"`` (synchronous): blocking sends and receives.  On gloo a blocking
-  send returns once the next rank has taken the data, so rank ``r`` hands
-  mini-batch ``t`` over only when rank ``r + 1`` has finished ``t - 1``: the
-  ranks advance in lock step, one hand-over apart.
+- ``"layer"`` (synchronous): blocking sends and receives: a rank posts the
+  receive of mini-batch ``t`` only when it is done with ``t - 1``, and a
+  blocking send may wait until the next rank takes the data, so the ranks
+  advance nearly in lock step, one hand-over apart.
 - ``"layer-pipelined"`` (throughput): non-blocking sends (at most one in
   flight) and the receive of the next mini-batch posted before the current one
   is trained, so rank ``r`` trains ``t`` while rank ``r + 1`` trains ``t - 1``
-  and communication overlaps compute (bench_parallel: 1.9x the synchronous
-  schedule's samples/s on 2 processes).  How the result differs: for pred,
+  and communication overlaps compute (bench_parallel, 2 processes on 2 cores:
+  1.2-1.9x the synchronous schedule's samples/s over three runs).  How the result differs: for pred,
   sim and predsim (and ``-bio``) it does not -- a block's update never waits
   for a signal from another rank, and its input is the previous block's
   output of the same mini-batch computed before that block's update, in one
   process as here; only the moments at which ranks wait change (tested to
   1e-6 like the synchronous schedule; on digits, 3 seeds, the accuracies are
-  identical).  A rule with a signal from above would differ: DFA's output
-  error would reach the lower blocks a mini-batch or more late (stale
-  updates), which is why DFA is not offered layer-parallel here; use
-  ``"data"`` for it.
+  identical).
+
+**DFA** runs layer-parallel too (``rule="dfa"`` on a layered model): its one
+signal from above is the output error ``e`` (mini-batch x classes), which the
+last rank sends to every other rank once it has the logits; each rank then
+puts ``e B_i`` on its own hidden layers and steps its own parameters (the one
+optimizer's state lives, per layer, on the owner, and is merged for a
+checkpoint).  A rank applies the error of mini-batch ``t`` before it forwards
+``t + 1``, as one process does, so both schedules again equal single-process
+DFA to rounding (tested); synchronous sends ``e`` by broadcast, pipelined by
+non-blocking sends, so the last rank's own backward and update overlap the
+lower ranks' update and next forward.  The lower ranks wait for the forward
+of the ranks above on every mini-batch, so DFA gains less than the local
+rules (at best the upper ranks' backward).  A schedule that let the lower
+ranks run ahead would apply each error a mini-batch or more late (stale
+updates, a different result); it is not offered.
 
 At the end of each epoch the ranks exchange the blocks' weights (and, when a
 checkpoint is written, the optimizer states) so that every rank evaluates the

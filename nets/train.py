@@ -310,7 +310,7 @@ def train(
         (see :mod:`nets.distributed`, which also launches the workers):
         ``"data"`` splits every mini-batch over the ranks and all-reduces the
         updates of any rule; ``"layer"`` / ``"layer-pipelined"`` give each rank a
-        group of blocks of a local rule (pred/sim/predsim, ``-bio``).  Rank 0
+        group of blocks of a local rule (pred/sim/predsim, ``-bio``) or of DFA.  Rank 0
         alone shows progress, calls ``callback`` and writes ``out``.
 
     Resuming checks the data too: the checkpoint records a SHA-256 of the

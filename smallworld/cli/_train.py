@@ -29,8 +29,8 @@ the results folder and results.json are those of a one-process run:
 --parallel data (the default) splits every mini-batch over the ranks and all-reduces
 the updates (every rule; equals one process for rules whose loss is a mean over the
 batch); --parallel layer gives each rank a contiguous group of blocks of a local rule
-(pred, sim, predsim and -bio; equals one process), and layer-pipelined overlaps the
-hand-over of activations with compute (the same result for these rules).
+(pred, sim, predsim and -bio) or of dfa (equals one process), and layer-pipelined
+overlaps the hand-over of activations with compute (the same result for these rules).
 """
 
 WIRINGS = ("dense", "er", "ws", "ws_flex", "ba", "hk", "ke", "powerlaw_in", "powerlaw_out", "ws-skip")
