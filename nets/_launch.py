@@ -77,7 +77,10 @@ def _worker(rank: int, world: int, port: int, backend: str, timeout_s: float, th
             kw["callback"] = None
         # the model travels as bytes: a pickled tensor would be shared memory, updated by every rank at once
         model = torch.load(io.BytesIO(payload["model"]), map_location="cpu", weights_only=False)
-        result = train(model, payload["rule"], payload["data"], distributed=payload["mode"], **kw)
+        data = payload["data"]
+        if callable(data):  # a loader: this worker reads the data itself (nothing large through the pipe)
+            data = data()
+        result = train(model, payload["rule"], data, distributed=payload["mode"], **kw)
         state = None
         if rank == 0:  # as bytes: shared-memory tensors would vanish with this process
             buf = io.BytesIO()
@@ -146,6 +149,11 @@ def launch(
     model, rule, data, **train_kwargs
         As for :func:`nets.train` (``out``, ``resume``, ``epochs``...); the model is
         sent to every worker and, at the end, loaded with the trained weights.
+        ``data`` may also be a picklable function of no arguments that returns
+        the data (``functools.partial(nets.load_dataset, "fashion-mnist", seed=0)``):
+        each worker then reads the data set itself instead of receiving a copy.
+        Every rank holds the whole training set (each epoch's order is one global
+        permutation) and trains on its own slice of every mini-batch.
     mode : {"data", "layer", "layer-pipelined"}
         See the module docstring.
     timeout_s : float

@@ -264,6 +264,8 @@ def run(args: Any) -> int:
     if parallel is None:
         result = train(model, rule, data, rewire=rewire, **kwargs)
     else:
+        import functools
+
         from nets.distributed import DistributedError, launch
 
         if skipping and parallel != "data":
@@ -272,7 +274,9 @@ def run(args: Any) -> int:
             )
         print(f"smallworld train: {args.nproc} worker processes, --parallel {parallel}", flush=True)
         try:
-            result = launch(args.nproc, model, rule, data, mode=parallel, **kwargs)
+            # each worker reads the data set itself (the same call as above), instead of a pickled copy
+            loader = functools.partial(load_dataset, args.data, seed=args.seed, test_size=args.test_size)
+            result = launch(args.nproc, model, rule, loader, mode=parallel, **kwargs)
         except DistributedError as exc:  # a worker died or stalled: not the user's input, but still one line
             import sys
 
