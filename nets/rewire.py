@@ -171,8 +171,8 @@ class Rewiring:
         check_real(self.shortcut, "shortcut", min_val=0, max_val=1)
         check_real(self.protect, "protect", min_val=0)
         if self.protect and self.policy != "smallworld":
-            raise ValueError(f"protect applies to policy 'smallworld' only (it spares connections in short cycles), "
-                             f"got protect={self.protect!r} with policy {self.policy!r}")
+            raise ValueError(f"protect={self.protect!r} applies to policy='smallworld' only (it spares connections "
+                             f"in short cycles), got policy={self.policy!r}")
         if self.seed is not None:
             check_int(self.seed, "seed", min_val=0)
         check_bool(self.track, "track")

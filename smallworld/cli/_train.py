@@ -109,6 +109,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--rewire-every", type=int, default=None, metavar="K", help="with --rewire: rewire every K epochs (default 1)"
     )
     parser.add_argument(
+        "--rewire-protect", type=float, default=None, metavar="G",
+        help="with --rewire smallworld: drop by |w|(1+triangles)^G, sparing connections in short cycles so "
+        "clustering stays near its start (default 0: by magnitude, as SET/RigL; 2 keeps it, at some accuracy)",
+    )  # fmt: skip
+    parser.add_argument(
         "--nproc", type=int, default=None, metavar="N",
         help="train on N worker processes started here (default: this one process); see --parallel",
     )  # fmt: skip
@@ -328,17 +333,22 @@ def _parallel(args: Any, rewire: Any) -> str | None:
 
 
 def _rewiring(args: Any) -> Any:
-    """``--rewire POLICY --rewire-fraction Z --rewire-every K`` -> a ``nets.Rewiring`` (or None), errors in flags."""
+    """``--rewire POLICY --rewire-fraction Z --rewire-every K --rewire-protect G`` -> a ``nets.Rewiring`` (or
+    None), errors in flags."""
     policy = getattr(args, "rewire", None)
     fraction, every = getattr(args, "rewire_fraction", None), getattr(args, "rewire_every", None)
+    protect = getattr(args, "rewire_protect", None)
     if policy is None:
-        if fraction is not None or every is not None:
-            raise ValueError("--rewire-fraction and --rewire-every apply with --rewire POLICY (set, rigl, smallworld, static)")
+        if fraction is not None or every is not None or protect is not None:
+            raise ValueError("--rewire-fraction, --rewire-every and --rewire-protect apply with --rewire POLICY "
+                             "(set, rigl, smallworld, static)")
         return None
     from nets.rewire import Rewiring
 
     try:
-        return Rewiring(policy, 0.3 if fraction is None else fraction, 1 if every is None else every)
+        return Rewiring(policy, 0.3 if fraction is None else fraction, 1 if every is None else every,
+                        protect=0.0 if protect is None else protect)
     except (ValueError, TypeError) as exc:
-        flags = {"policy": "--rewire", "fraction": "--rewire-fraction", "every": "--rewire-every"}
+        flags = {"policy": "--rewire", "fraction": "--rewire-fraction", "every": "--rewire-every",
+                 "protect": "--rewire-protect"}
         raise type(exc)(_as_flags(str(exc), flags)) from None

@@ -315,7 +315,7 @@ def test_static_tracks_without_rewiring(digits):
         ({"unit": "batch"}, "unit must be one of"),
         ({"decay": "linear"}, "decay must be one of"),
         ({"policy": "smallworld", "protect": -1.0}, "protect must be"),
-        ({"policy": "set", "protect": 2.0}, "protect applies to policy 'smallworld' only"),
+        ({"policy": "set", "protect": 2.0}, "protect=2.0 applies to policy='smallworld' only"),
     ],
 )
 def test_rewiring_validation(kwargs, match):
@@ -354,13 +354,27 @@ def test_cli_rewire_writes_topology_and_figure(tmp_path, capsys):
     assert "topology" in res["history"][0] and (tmp_path / "r" / "topology_over_training.png").is_file()
 
 
+def test_cli_rewire_protect_reaches_the_config(tmp_path, capsys):
+    n = torch.get_num_threads()
+    try:
+        assert main([*CLI, "--rewire", "smallworld", "--rewire-protect", "2", "--out", str(tmp_path / "r")]) == 0
+    finally:
+        torch.set_num_threads(n)
+    capsys.readouterr()
+    rw = json.loads((tmp_path / "r" / "results.json").read_text())["config"]["rewire"]
+    assert rw["policy"] == "smallworld" and rw["protect"] == 2.0
+
+
 @pytest.mark.parametrize(
     "extra,msg",
     [
         (["--rewire", "foo"], "--rewire must be one of 'set', 'rigl', 'smallworld', 'static', got --rewire foo"),
         (["--rewire", "set", "--rewire-fraction", "1.5"], "--rewire-fraction must be"),
         (["--rewire", "set", "--rewire-every", "0"], "--rewire-every must be an integer >= 1"),
-        (["--rewire-every", "2"], "--rewire-fraction and --rewire-every apply with --rewire POLICY"),
+        (["--rewire-every", "2"], "--rewire-fraction, --rewire-every and --rewire-protect apply with --rewire POLICY"),
+        (["--rewire-protect", "2"], "apply with --rewire POLICY"),
+        (["--rewire", "set", "--rewire-protect", "2"], "--rewire-protect 2.0 applies to --rewire smallworld only"),
+        (["--rewire", "smallworld", "--rewire-protect", "-1"], "--rewire-protect must be"),
     ],
 )
 def test_cli_rewire_flags_one_line_errors(extra, msg, capsys):
