@@ -39,7 +39,8 @@ From a brain-like graph to a trained network, with a report (offline, CPU by def
    accuracy), results.json and PNG figures (Watts-Strogatz Fig. 2, degree distributions with power-law
    fits, masks, training curves, FA alignment angles, topology over training, the dendritic microcircuit).
 
-The default takes about 3 minutes on 2 idle CPU cores; --quick (1 seed, 4 epochs) under a minute.
+The default takes about 1 min 30 s on 2 idle CPU cores (about 2 minutes beside one other busy process);
+--quick (1 seed, 4 epochs) about 20 s.
 An earlier report is never overwritten unless --force is given.
 """
 
@@ -75,7 +76,10 @@ class DemoConfig:
 DEFAULT = DemoConfig(epochs=20, seeds=3)
 #: Most training seeds per wiring x rule (each adds a full set of training runs).
 MAX_SEEDS = 100
-#: Most training epochs (each adds ~3 s per seed on 2 CPU cores; 1000 epochs x 3 seeds ~ 2.5 hours).
+#: Training seconds one epoch of every run of one seed adds (2026-12-04, 2 CPU cores: 68 s of training for 20
+#: epochs x 3 seeds idle, 83 s beside one busy process).
+EPOCH_SEED_S = 1.2
+#: Most training epochs (1000 epochs x 3 seeds ~ 1 hour).
 MAX_EPOCHS = 1000
 QUICK = DemoConfig(epochs=4, seeds=1, ws_points=7, ws_seeds=2, niter=2, nrand=2, n_bootstrap=20)
 
@@ -116,18 +120,19 @@ def _config(args: argparse.Namespace) -> DemoConfig:
     if args.seeds is not None:  # capped: a seed list is built before any work
         seeds = check_int(args.seeds, "--seeds", min_val=1, max_val=None if allow else MAX_SEEDS)
         cfg = replace(cfg, seeds=seeds)
-    if args.epochs is not None:  # capped: 20 epochs x 3 seeds take about 3 minutes here
+    if args.epochs is not None:  # capped: 20 epochs x 3 seeds take about 70 s of training here
         epochs = check_int(args.epochs, "--epochs", min_val=1)
         if epochs > MAX_EPOCHS and not allow:
-            days = epochs * cfg.seeds * 3.0 / 86400
+            days = epochs * cfg.seeds * EPOCH_SEED_S / 86400
             raise ValueError(
                 f"--epochs must be an integer >= 1 and <= {MAX_EPOCHS}, got --epochs={epochs} (about "
-                f"{days:.3g} days of training at ~3 s per epoch and seed on 2 CPU cores); pass --allow-long to run it"
+                f"{days:.3g} days of training at ~{EPOCH_SEED_S} s per epoch and seed on 2 CPU cores); pass --allow-long to "
+                "run it"
             )
         cfg = replace(cfg, epochs=epochs)
     if allow and (cfg.epochs > MAX_EPOCHS or cfg.seeds > MAX_SEEDS):
         print(f"warning: --allow-long: {cfg.epochs} epochs x {cfg.seeds} seeds, about "
-              f"{cfg.epochs * cfg.seeds * 3.0 / 3600:.3g} hours of training on 2 CPU cores", file=sys.stderr)
+              f"{cfg.epochs * cfg.seeds * EPOCH_SEED_S / 3600:.3g} hours of training on 2 CPU cores", file=sys.stderr)
     return cfg
 
 
