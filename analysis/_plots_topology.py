@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from analysis._plotting import COLORS, check_path, new_figure, save_png
+from analysis._plotting import COLORS, MARKERS, check_path, new_figure, save_png
 
 __all__ = ["plot_topology_over_training"]
 
@@ -84,13 +84,16 @@ def plot_topology_over_training(
         epochs = ([0] if init else []) + [int(h["epoch"]) for h in hist if "topology" in h]
         series[str(label)] = (epochs, ([init] if init else []) + topo)
     panels = [(k, lab) for k, lab in PANELS if any(k in t for _, ts in series.values() for t in ts)]
-    fig, axes = new_figure(1, len(panels), figsize=(3.6 * len(panels), 3.4))
+    fig, axes = new_figure(1, len(panels), figsize=(3.6 * len(panels), 3.4 + 0.25 * (len(series) > 3)))
     for ax, (key, label) in zip(axes[0], panels):
         for i, (name, (epochs, topo)) in enumerate(series.items()):
-            ax.plot(epochs, [_value(t, key) for t in topo], marker="o", ms=3, color=COLORS[i % len(COLORS)], label=name)
+            ax.plot(epochs, [_value(t, key) for t in topo], marker=MARKERS[i % len(MARKERS)], ms=3,
+                    color=COLORS[i % len(COLORS)], label=name)
         ax.set_xlabel("epoch (0 = before training)")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize="small")
+    # below the panels, so no line hides under it
+    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="outside lower center", ncols=min(len(series), 5),
+               fontsize="small")
     fig.suptitle(title)
     return save_png(fig, p)

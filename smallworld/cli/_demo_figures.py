@@ -103,5 +103,7 @@ def write_figures(
                              title="Dendritic microcircuit on digits (mean over seeds)")
         out.append(("dendritic.png", "Dendritic microcircuit while it learns: apical error (mean v_A² of the hidden "
                                      "neurons), interneuron mismatch (0 = self-predicting) and the angle between each "
-                                     "hidden layer's update and backprop's gradient (90° = unrelated)"))
+                                     "hidden layer's update and backprop's gradient (90° = unrelated); with ReLU the interneurons "
+                                     "track the layer above only approximately, so the mismatch grows (BENCHMARKS.md: "
+                                     "tanh keeps it near 1e-5)"))
     return out

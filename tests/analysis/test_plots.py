@@ -8,8 +8,8 @@ import struct
 import numpy as np
 import pytest
 
-from analysis.plots import (plot_alignment, plot_degree_ccdf, plot_dendritic_trace, plot_masks, plot_training_curves,
-                            plot_ws_curve)
+from analysis.plots import (plot_alignment, plot_degree_ccdf, plot_dendritic_trace, plot_masks,
+                            plot_topology_over_training, plot_training_curves, plot_ws_curve)
 from analysis.ws_curve import WS98_PS, WSCurve, barrat_weigt, ws_curve
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -182,3 +182,15 @@ def test_plot_dendritic_trace_png(tmp_path):
             for e in (1, 2, 3)]
     out = plot_dendritic_trace({"dense": [hist, hist], "ws": [hist]}, tmp_path / "d.png")
     assert png_size(out) == (int(150 * 11.0), int(150 * 3.4))
+
+
+def test_plot_topology_over_training_panels_follow_the_records(tmp_path):
+    """One panel per recorded quantity (no relational C here: three), the legend below them."""
+    def run(c):
+        topo = lambda x: {"C": x, "L": 2.0, "sigma_er": 1.2}  # noqa: E731
+        return {"config": {"topology_initial": topo(0.3)}, "history": [{"epoch": e, "topology": topo(c)} for e in (1, 2)]}
+
+    out = plot_topology_over_training({f"p{i}": run(0.1 * i) for i in range(5)}, tmp_path / "t.png")
+    assert png_size(out) == (round(150 * 3.6 * 3), int(150 * (3.4 + 0.25)))
+    with pytest.raises(ValueError):
+        plot_topology_over_training({}, tmp_path / "u.png")
