@@ -38,7 +38,7 @@ def test_sigma_and_omega_agree_with_networkx(name):
     s_nx = nx.sigma(G, niter=5, nrand=5, seed=0)
     o_nx = nx.omega(G, niter=5, nrand=5, seed=0)
     s = sigma(G, niter=5, nrand=30, seed=1)
-    o = omega(G, niter=5, nrand=30, seed=1)
+    o = omega(G, niter=5, nrand=30, seed=1, converge=False)  # networkx latticizes exactly niter swaps per edge
     assert abs(s.value - s_nx) <= _sigma_tol(s)
     assert abs(o.value - o_nx) <= _omega_tol(o)
 
