@@ -334,7 +334,7 @@ class LayerParallel(Learner):
     def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.dfa:
             return self._dfa_step(x, y)
-        from ._learner import cross_entropy
+        from .local import block_update, output_update
 
         inner, heads = self.inner, self.heads
         self.bytes_per_step = 0
@@ -352,24 +352,11 @@ class LayerParallel(Learner):
         self._local = []
         for i in self.mine:
             if i == len(self.layers) - 1:
-                opt = inner.optimizers["output"]
-                logits = self.layers[-1](h)
-                loss = cross_entropy(logits, y)
-                loss.backward()
-                opt.step()
-                opt.zero_grad(set_to_none=True)
-                return loss.detach(), logits.detach()
-            opt = inner.optimizers[f"block{i}"]
-            out = self.act(self.layers[i](h))
-            if i == self.mine[-1]:
-                self._send(out.detach())  # hand over before this block's backward and update
-            loss = heads[i](out, y)
-            loss.backward()
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-            self._local.append(loss.detach())
-            h = out.detach()
-            del out, loss
+                return output_update(self.layers[-1], inner.optimizers["output"], h, y)
+            # the last block of this rank hands its output over before its own backward and update
+            h, loss = block_update(self.layers[i], self.act, heads[i], inner.optimizers[f"block{i}"], h, y,
+                                   handoff=self._send if i == self.mine[-1] else None)
+            self._local.append(loss)
         # not the output's rank: the loop's loss and accuracy come from the last rank at the end of the epoch
         return torch.zeros((), dtype=x.dtype, device=x.device), torch.zeros((int(y.shape[0]), self._n_out), device=x.device)
 

@@ -227,22 +227,43 @@ class LocalLearner(Learner):
         h = x
         self._local = []
         for i, layer in enumerate(self.layers[:-1]):
-            opt = self.optimizers[f"block{i}"]
-            out = self.act(layer(h))  # h is detached: nothing flows back to earlier blocks
-            loss = heads[i](out, y)
-            loss.backward()
-            opt.step()
-            opt.zero_grad(set_to_none=True)  # free this block's gradients before the next block
-            self._local.append(loss.detach())
-            h = out.detach()
-            del out, loss
-        opt = self.optimizers["output"]
-        logits = self.layers[-1](h)
-        loss = cross_entropy(logits, y)
-        loss.backward()
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        return loss.detach(), logits.detach()
+            h, loss = block_update(layer, self.act, heads[i], self.optimizers[f"block{i}"], h, y)
+            self._local.append(loss)
+        return output_update(self.layers[-1], self.optimizers["output"], h, y)
+
+
+def block_update(
+    layer: nn.Module, act: Any, head: nn.Module, opt: torch.optim.Optimizer, h: torch.Tensor, y: torch.Tensor,
+    handoff: Any = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One block of a local-loss network learns from its own head: forward, loss, backward, step.
+
+    ``h`` is detached, so nothing flows back to earlier blocks; the block's
+    gradients are freed before the next block runs.  ``handoff(out)``, if
+    given, receives the detached output before the backward pass (layer-parallel
+    training sends it to the next rank there).  Returns ``(out, loss)``, both
+    detached.
+    """
+    out = act(layer(h))
+    if handoff is not None:
+        handoff(out.detach())
+    loss = head(out, y)
+    loss.backward()
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    return out.detach(), loss.detach()
+
+
+def output_update(
+    layer: nn.Module, opt: torch.optim.Optimizer, h: torch.Tensor, y: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The output layer's cross-entropy update on detached ``h``; returns ``(loss, logits)``, detached."""
+    logits = layer(h)
+    loss = cross_entropy(logits, y)
+    loss.backward()
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    return loss.detach(), logits.detach()
 
 
 class DAGLocalLearner(Learner):
