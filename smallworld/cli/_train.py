@@ -87,6 +87,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--optimizer", default="adam", help="adam, adamw or sgd (default adam)")
     parser.add_argument("--weight-decay", type=float, default=0.0, help="weight decay (default 0)")
     parser.add_argument("--dense-feedback", action="store_true", help="FA/uSF/frSF: a dense B instead of a masked one")
+    parser.add_argument("--beta", type=float, default=0.99,
+                        help="pred/sim/predsim (and -bio): weight of the similarity term, (1-beta) pred + beta sim "
+                             "(default 0.99, Nokland & Eidnes; 0.9 suits narrow nets, BENCHMARKS.md)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
     parser.add_argument("--seed", type=int, default=0, help="seed of masks, weights, split and batch order (default 0)")
     parser.add_argument("--out", default=None, metavar="DIR", help="folder for checkpoint.pt and results.json")
@@ -127,7 +130,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-_FLAGS = {"lr": "--lr", "optimizer": "--optimizer", "rule": "--rule", "weight_decay": "--weight-decay", "device": "--device"}
+_FLAGS = {"lr": "--lr", "optimizer": "--optimizer", "rule": "--rule", "weight_decay": "--weight-decay", "device": "--device",
+          "beta": "--beta"}
 
 
 def _as_flags(message: str, flags: dict[str, str] = _FLAGS) -> str:
@@ -182,6 +186,7 @@ def run(args: Any) -> int:
     p = DEFAULT_P if args.p is None else args.p
     check_real(density, "--density", min_val=0, max_val=1, include_min=False)
     check_real(p, "--p", min_val=0, max_val=1)
+    check_real(getattr(args, "beta", 0.99), "--beta", min_val=0, max_val=1)
     check_int(args.epochs, "--epochs", min_val=1)
     check_int(args.batch_size, "--batch-size", min_val=1)
     check_int(args.seed, "--seed", min_val=0)
@@ -263,7 +268,7 @@ def run(args: Any) -> int:
     kwargs = dict(
         epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, batch_size=args.batch_size,
         weight_decay=args.weight_decay, device=device, seed=args.seed, out=args.out, resume=args.resume,
-        progress=not args.no_progress, dense_feedback=args.dense_feedback, metadata=built,
+        progress=not args.no_progress, dense_feedback=args.dense_feedback, metadata=built, beta=args.beta,
         allow_unsigned_checkpoint=getattr(args, "allow_unsigned_checkpoint", False),
     )  # fmt: skip
     if parallel is None:

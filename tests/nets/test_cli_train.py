@@ -34,6 +34,20 @@ def test_train_writes_results_and_prints_a_table(tmp_path, capsys):
     densities = res["model"]["mask_densities"]
     assert 0.2 < densities[0] < 0.3 and densities[1] == 1.0  # wired hidden layer, dense readout
     assert (out / "checkpoint.pt").is_file()
+    assert res["config"]["beta"] == 0.99  # predsim's similarity weight, default
+
+
+def test_beta_reaches_the_run_and_changes_it(tmp_path, capsys):
+    """--beta is predsim's similarity weight: recorded in the config, and a different weight trains differently."""
+    accs = {}
+    for beta in ("0.99", "0.0"):
+        out = tmp_path / beta
+        assert main([*BASE, "--rule", "predsim", "--beta", beta, "--out", str(out)]) == 0
+        res = json.loads((out / "results.json").read_text())
+        assert res["config"]["beta"] == float(beta)
+        accs[beta] = res["history"][-1]["train_loss"]
+    capsys.readouterr()
+    assert accs["0.99"] != accs["0.0"]
 
 
 def test_sparse_output_wires_the_readout(tmp_path, capsys):
@@ -75,6 +89,7 @@ def _exit_status(argv: list[str]) -> int:
         (["--resume"], "--resume needs --out DIR"),
         (["--data", "cifar"], "--data must be one of"),
         (["--optimizer", "lbfgs"], "optimizer must be one of"),
+        (["--rule", "predsim", "--beta", "1.5"], "--beta must be a real number >= 0 and <= 1"),
     ],
 )
 def test_bad_arguments_are_one_line_exit_2(args, message, capsys):

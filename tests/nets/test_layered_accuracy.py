@@ -7,9 +7,11 @@ The demo's layered small-world wiring (:func:`nets.layered_smallworld`,
 digits, Adam, batch 64, seeds 0-2 (the seed draws the split, the wiring, the
 weights, the rule's random matrices and the batch order), the settings of the
 DAG's accuracy test (test_dag_accuracy.py): BP, FA, predsim and the readout-only
-control 40 epochs at lr 3e-3, DFA 60 epochs at lr 1e-3.  Every rule reaches
->= 95% on average; the readout-only control on the same wiring stays >= 5 points
-below each of them.
+control 40 epochs at lr 3e-3, DFA 60 epochs at lr 1e-3; predsim with beta 0.9
+(the weight of its similarity term; 0.99, Nokland & Eidnes's value for wide conv
+nets, leaves this 128-wide net's prediction term almost untrained: 95.3% against
+96.6%).  Every rule reaches >= 95% on average; the readout-only control on the
+same wiring stays >= 5 points below each of them.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ pytestmark = pytest.mark.slow
 SIZES, SKIP, P, BUDGET = [64, 128, 128, 10], 2, 0.1, 8832
 BATCH = 64
 SETTINGS = {"bp": (40, 3e-3), "fa": (40, 3e-3), "dfa": (60, 1e-3), "predsim": (40, 3e-3), "readout-only": (40, 3e-3)}
+#: Rule options beyond epochs and lr (see the module docstring).
+OPTIONS = {"predsim": {"beta": 0.9}}
 SEEDS = (0, 1, 2)
 RULES = ("bp", "fa", "dfa", "predsim")
 
@@ -45,7 +49,7 @@ def grid():
             for rule in (*RULES, "readout-only"):
                 epochs, lr = SETTINGS[rule]
                 res = train(WiredNet(wiring, seed=seed), rule, ds, epochs=epochs, lr=lr, batch_size=BATCH,
-                            seed=seed, progress=False)  # fmt: skip
+                            seed=seed, progress=False, **OPTIONS.get(rule, {}))  # fmt: skip
                 acc[rule, seed] = res.final_test_accuracy
     finally:
         torch.set_num_threads(threads)
@@ -62,14 +66,12 @@ def test_every_rule_reaches_95_percent(grid, rule):
     assert statistics.mean(grid[rule, s] for s in SEEDS) >= 0.95
 
 
-#: Margin over the readout-only control.  Issue 9 asks 5 points; predsim misses it on this wiring (measured
-#: 2026-12-03: predsim 95.3 vs control 91.0 at 40 epochs; 95.4 vs 92.1 at 60): the skip arcs let the output read
-#: both hidden layers, so the control is a 256-unit random-feature readout and strong.  Held at 4 points for
-#: predsim so the test still fails if it falls further; BENCHMARKS.md and the issue note record the shortfall.
-MARGIN = {"bp": 0.05, "fa": 0.05, "dfa": 0.05, "predsim": 0.04}
+#: Margin over the readout-only control (issue 9: 5 points).  The skip arcs let the output read both hidden
+#: layers, so the control is a 256-unit random-feature readout and strong (91.0% measured 2026-12-03).
+MARGIN = 0.05
 
 
 @pytest.mark.parametrize("rule", RULES)
 def test_readout_control_stays_lower(grid, rule):
     ctrl = statistics.mean(grid["readout-only", s] for s in SEEDS)
-    assert statistics.mean(grid[rule, s] for s in SEEDS) - ctrl >= MARGIN[rule]
+    assert statistics.mean(grid[rule, s] for s in SEEDS) - ctrl >= MARGIN
