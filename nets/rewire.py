@@ -318,21 +318,32 @@ def _grow_random(candidates: np.ndarray, n: int, rng: np.random.Generator) -> np
     return rng.choice(candidates, n, replace=False)
 
 
-def _cycle_counts(layer: SparseLinear, ids: tuple | None, U: Any, active: np.ndarray) -> np.ndarray:
-    """Per active connection (flat indices ``active``): the short cycles it closes in the current wiring
-    (``Rewiring.protect``): common neighbours of its two neurons in the neuron graph (WiredNet) or in the
-    relational graph (square mask), else the 4-cycles of the bipartite layer."""
-    M = sp.csr_array(layer.mask.detach().cpu().numpy().astype(np.float64))
+def _cycle_graph(M: sp.csr_array, ids: tuple | None, U: Any) -> tuple[sp.csr_array, sp.csr_array, str]:
+    """``(S, joined, view)`` of a layer with mask ``M``: ``S[i, j]`` counts the short cycles a connection
+    ``i - j`` takes part in, ``joined`` says which pairs are already connected in that view.
+
+    ``view`` is ``"neuron"`` (WiredNet: common neighbours of post ``i`` and pre ``j`` in the neuron graph
+    ``U``), ``"relational"`` (square mask of a layered stack: common neighbours in ``M | M^T``) or
+    ``"bipartite"`` (``M M^T M``: paths ``i - j' - i' - j``, the 4-cycles of a rectangular layer).
+    """
     if ids is not None and U is not None:
         post, pre = ids
-        S = sp.csr_array(U[post, :] @ U[:, pre])
-    elif M.shape[0] == M.shape[1]:
+        return sp.csr_array(U[post, :] @ U[:, pre]), sp.csr_array(U[post, :][:, pre]), "neuron"
+    if M.shape[0] == M.shape[1]:
         G = sp.csr_array(((M + M.T) > 0).astype(np.float64))
         G.setdiag(0)
         G.eliminate_zeros()
-        S = sp.csr_array(G @ G)
-    else:
-        S = sp.csr_array(M @ M.T @ M - M.multiply(M.sum(axis=0)[None, :]) - M.multiply(M.sum(axis=1)[:, None]) + M)
+        return sp.csr_array(G @ G), G, "relational"
+    return sp.csr_array(M @ M.T @ M), M, "bipartite"
+
+
+def _cycle_counts(layer: SparseLinear, ids: tuple | None, U: Any, active: np.ndarray) -> np.ndarray:
+    """Per active connection (flat indices ``active``): the short cycles it is part of in the current wiring
+    (``Rewiring.protect``), in the view :func:`_closure_scores` grows by."""
+    M = sp.csr_array(layer.mask.detach().cpu().numpy().astype(np.float64))
+    S, _, view = _cycle_graph(M, ids, U)
+    if view == "bipartite":  # M M^T M at an edge also counts the walks that reuse it: i-j-i'-j and i-j'-i-j
+        S = sp.csr_array(S - M.multiply(M.sum(axis=0)[None, :]) - M.multiply(M.sum(axis=1)[:, None]) + M)
     r, c = np.divmod(active, M.shape[1])
     return np.asarray(S.tocsr()[r, c], dtype=np.float64).ravel()
 
@@ -340,23 +351,16 @@ def _cycle_counts(layer: SparseLinear, ids: tuple | None, U: Any, active: np.nda
 def _closure_scores(layer: SparseLinear, after: torch.Tensor, ids: tuple | None, U: Any) -> sp.csr_array:
     """Per position of the layer: how many short cycles a new connection there would close."""
     M = sp.csr_array(after.numpy().astype(np.float64))
-    if ids is not None and U is not None:  # neuron graph (WiredNet): common neighbours of post and pre
-        post, pre = ids
-        S = sp.csr_array(U[post, :] @ U[:, pre])
-        S = S - S.multiply(sp.csr_array(U[post, :][:, pre]))  # already-joined pairs close nothing new
-        S.eliminate_zeros()
-        if S.nnz:
-            return S
-    if ids is None and M.shape[0] == M.shape[1]:  # square mask of a layered stack: relational graph
-        G = sp.csr_array(((M + M.T) > 0).astype(np.float64))
-        G.setdiag(0)
-        G.eliminate_zeros()
-        S = sp.csr_array(G @ G)
-        S = S - S.multiply(G)  # positions already joined in the relational graph close no new triangle
-        S.setdiag(0)
-        S.eliminate_zeros()
+    S, joined, view = _cycle_graph(M, ids, U)
+    if view == "bipartite":
         return S
-    return sp.csr_array(M @ M.T @ M)  # 4-cycles of the bipartite layer
+    S = S - S.multiply(joined)  # already-joined pairs close nothing new
+    if view == "relational":
+        S.setdiag(0)
+    S.eliminate_zeros()
+    if view == "neuron" and not S.nnz:  # no triangle to close among these neurons: 4-cycles of the layer
+        return sp.csr_array(M @ M.T @ M)
+    return S
 
 
 def _grow_smallworld(
