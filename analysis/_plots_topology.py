@@ -13,7 +13,7 @@ from typing import Any
 
 from analysis._plotting import COLORS, MARKERS, check_path, new_figure, save_png
 
-__all__ = ["plot_topology_over_training"]
+__all__ = ["plot_topology_over_training", "topology_value"]
 
 #: (history key, y-axis label) of the panels, in order.
 PANELS = (
@@ -24,8 +24,9 @@ PANELS = (
 )
 
 
-def _value(topo: Mapping[str, Any], key: str) -> float:
-    v = topo.get(key)
+def topology_value(topo: Mapping[str, Any] | None, key: str) -> float:
+    """One number of a topology record: a per-layer list is averaged over its defined entries; missing -> NaN."""
+    v = None if topo is None else topo.get(key)
     if isinstance(v, (list, tuple)):
         v = [x for x in v if x is not None]
         v = sum(v) / len(v) if v else None
@@ -87,7 +88,7 @@ def plot_topology_over_training(
     fig, axes = new_figure(1, len(panels), figsize=(3.6 * len(panels), 3.4 + 0.25 * (len(series) > 3)))
     for ax, (key, label) in zip(axes[0], panels):
         for i, (name, (epochs, topo)) in enumerate(series.items()):
-            ax.plot(epochs, [_value(t, key) for t in topo], marker=MARKERS[i % len(MARKERS)], ms=3,
+            ax.plot(epochs, [topology_value(t, key) for t in topo], marker=MARKERS[i % len(MARKERS)], ms=3,
                     color=COLORS[i % len(COLORS)], label=name)
         ax.set_xlabel("epoch (0 = before training)")
         ax.set_ylabel(label)

@@ -256,7 +256,7 @@ def run(args: argparse.Namespace) -> int:
             "results": [{k: v for k, v in r.items() if k not in ("curves", "label")} for r in rows],
             "curves": {f"{w}/{rule}": r.get("curves") for (w, rule), r in runs.items() if "curves" in r},
             "skipped": skipped,
-            "rule_card": {r: rule_card("dict")[r] for r in cfg.rules},
+            "rule_card": {r: card for r, card in rule_card("dict").items() if r in cfg.rules},
             "rewiring": {"wiring": skip_net.name if skip_net is not None else None, "rows": rewired,
                          "topology": {p: [run["config"].get("topology_initial")] + [h.get("topology") for h in run["history"]]
                                       for p, run in study.items()}},

@@ -98,23 +98,17 @@ def rewiring_study(
     return out
 
 
-def _num(topo: Mapping[str, Any] | None, key: str) -> float:
-    v = None if topo is None else topo.get(key)
-    if isinstance(v, (list, tuple)):
-        v = [x for x in v if x is not None]
-        v = sum(v) / len(v) if v else None
-    return math.nan if v is None else float(v)
-
-
 def rewiring_rows(study: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Per policy: final test accuracy and C, L, σ (ER proxy) before training and after the last epoch."""
+    from analysis._plots_topology import topology_value
+
     rows = []
     for policy, run in study.items():
         start = run.get("config", {}).get("topology_initial")
         end = next((h["topology"] for h in reversed(run.get("history", [])) if h.get("topology")), None)
         row: dict[str, Any] = {"policy": policy, "accuracy": float(run["history"][-1]["test_accuracy"])}
         for key in ("C", "L", "sigma_er"):
-            row[f"{key}_start"], row[f"{key}_end"] = _num(start, key), _num(end, key)
+            row[f"{key}_start"], row[f"{key}_end"] = topology_value(start, key), topology_value(end, key)
         rows.append(row)
     return rows
 
