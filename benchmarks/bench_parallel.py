@@ -5,7 +5,9 @@ Targets (issue 14), on this machine's 2 cores, 2 gloo processes of 1 torch threa
 - layer-parallel predsim, 784-1024x4-10, batch 128: >= 1.6x the samples/s of one process
   (DFA layer-parallel on the same model as a further row: no target);
   the same model under BP with torch's DistributedDataParallel on 2 processes as the comparison row;
-- data-parallel BP (``distributed="data"``) on 2 processes at batch 256: >= 1.5x one process;
+- data-parallel BP (``distributed="data"`` and ``"data-bf16"``) on 2 processes at batch 256: >= 1.5x one
+  process; both readings of "batch 256": 256 in all (128 per process) and, DDP's convention, 256 per
+  process (512 in all; one process at 512 is printed too);
 - communication bytes per mini-batch of each mode (counted on the wire calls, per rank);
 - a *model* (paper estimate) of the speed-up on 8 and 64 workers from the measured per-block
   times and the measured cost of gloo messages on this machine.
@@ -15,7 +17,7 @@ data of ``--batches`` mini-batches per epoch and a 64-sample test set (evaluatio
 epoch); samples/s is the median over epochs 2..``--epochs`` (epoch 1 warms up).  The DDP row is a
 plain ``nn.Linear`` MLP with ``torch.nn.parallel.DistributedDataParallel``, timed the same way
 (median over blocks of ``--batches`` steps).  One process runs with the whole thread budget
-(2 threads here) and with 1 thread; speed-ups are against the faster one.
+(2 threads here) and with 1 thread; speed-ups are against the faster one and against 1 thread.
 
 Run:  python benchmarks/bench_parallel.py [--epochs 5] [--batches 24]
 """
@@ -160,17 +162,31 @@ def _task_comm(rank: int, world: int, act_shape: tuple, n_grad: int, reps: int) 
 def spawn(task: tuple, world: int = 2) -> list[dict]:
     import torch.multiprocessing as mp
 
+    import queue
+
     ctx = mp.get_context("spawn")
-    q = ctx.SimpleQueue()
+    q = ctx.Queue()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    procs = [ctx.Process(target=_worker, args=(r, world, port, task, q)) for r in range(world)]
+    procs = [ctx.Process(target=_worker, args=(r, world, port, task, q), daemon=True) for r in range(world)]
     for p in procs:
         p.start()
-    got = dict(q.get() for _ in range(world))
-    for p in procs:
-        p.join()
+    got: dict = {}
+    try:
+        while len(got) < world:
+            try:
+                rank, res = q.get(timeout=1.0)
+                got[rank] = res
+            except queue.Empty:  # a worker that died before reporting would otherwise hang the benchmark
+                dead = [(r, p.exitcode) for r, p in enumerate(procs) if r not in got and p.exitcode not in (None, 0)]
+                if dead:
+                    raise RuntimeError(f"benchmark worker rank {dead[0][0]} died (exit code {dead[0][1]}) on task {task[0]!r}")
+    finally:
+        for p in procs:
+            if p.is_alive() and len(got) < world:
+                p.terminate()
+            p.join(timeout=30)
     return [got[r] for r in range(world)]
 
 
@@ -255,12 +271,20 @@ def main() -> None:
     res = spawn(("ddp", 128, E, B))
     rows.append(("bp nn.Linear, torch DDP, 2 x 1 thread", 2, 128, min(r["rate"] for r in res), res[0]["bytes"]))
     res = spawn(("train", "bp", "data", 128, E, B))
-    rows.append(("bp, data-parallel, 2 x 1 thread", 2, 128, min(r["rate"] for r in res), max(r["bytes"] for r in res)))
+    rows.append(("bp, data, 2 x 1 thread", 2, 128, min(r["rate"] for r in res), max(r["bytes"] for r in res)))
     bp256 = {th: one_process("bp", 256, E, B // 2, th) for th in sorted({1, cores})}
     for th, r in bp256.items():
         rows.append((f"bp, 1 process, {th} thread(s)", 1, 256, r, 0))
-    res = spawn(("train", "bp", "data", 256, E, B // 2))
-    rows.append(("bp, data-parallel, 2 x 1 thread", 2, 256, min(r["rate"] for r in res), max(r["bytes"] for r in res)))
+    for mode in ("data", "data-bf16"):
+        res = spawn(("train", "bp", mode, 256, E, B // 2))
+        rows.append((f"bp, {mode}, 2 x 1 thread", 2, 256, min(r["rate"] for r in res), max(r["bytes"] for r in res)))
+    # DDP's convention: the batch is per process (256 each, 512 in all); one process at 512 as a check
+    bp512 = one_process("bp", 512, E, B // 4, 1)
+    rows.append(("bp, 1 process, 1 thread(s)", 1, 512, bp512, 0))
+    for mode in ("data", "data-bf16"):
+        res = spawn(("train", "bp", mode, 512, E, B // 4))
+        rows.append((f"bp, {mode}, 2 x 1 thread, 256 per process", 2, 512, min(r["rate"] for r in res),
+                     max(r["bytes"] for r in res)))  # fmt: skip
 
     n_grad = sum(p.numel() for p in SparseMLP(SIZES, seed=0).parameters())
     comm = spawn(("comm", (128, 1024), n_grad, 40))[0]
@@ -291,12 +315,16 @@ def main() -> None:
     print("| run | processes | batch | samples/s | vs best 1 process | vs 1 process, 1 thread | bytes / mini-batch / rank |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for label, procs, batch, rate, nbytes in rows:
+        # the 512 rows (256 per process) are compared with one process at 256, the per-process batch
         ref = single if label.startswith("predsim") else dfa if label.startswith("dfa") else bp128 if batch == 128 else bp256
         print(f"| {label} | {procs} | {batch} | {rate:.0f} | {rate / best(ref):.2f}x | {rate / ref[1]:.2f}x | {nbytes:,.0f} |")
     lay = lp["predsim, layer-pipelined, 2 x 1 thread"] / best(single)
-    dat = [r for r in rows if r[0].startswith("bp, data-parallel") and r[2] == 256][0][3] / best(bp256)
-    print(f"\nlayer-parallel (pipelined) predsim: {lay:.2f}x (target >= 1.6); data-parallel BP at 256: {dat:.2f}x "
-          f"(target >= 1.5); predicted at 2 workers: {predict(blocks, comm, n_grad, t_bp256, 2)['layer']:.2f}x and "
+    dat = {(r[0].split(",")[1].strip(), r[2]): r[3] for r in rows if r[0].startswith("bp, data") and r[2] > 128}
+    print(f"\nlayer-parallel (pipelined) predsim: {lay:.2f}x the best one process, {lp['predsim, layer-pipelined, 2 x 1 thread'] / single[1]:.2f}x "
+          f"1 thread (target >= 1.6); data-parallel BP (target >= 1.5) vs one process at 256, best / 1 thread: "
+          + "; ".join(f"{m} {'at 256' if b == 256 else '256 per process'} {v / best(bp256):.2f}x / {v / bp256[1]:.2f}x"
+                      for (m, b), v in dat.items())
+          + f"; predicted at 2 workers: {predict(blocks, comm, n_grad, t_bp256, 2)['layer']:.2f}x and "
           f"{predict(blocks, comm, n_grad, t_bp256, 2)['data']:.2f}x")  # fmt: skip
 
 

@@ -8,10 +8,12 @@ import torch.distributed as dist
 
 from smallworld._validation import check_choice
 
-__all__ = ["MODES", "LAYER_RULES", "DEFAULT_TIMEOUT_S", "DistributedError", "check_mode"]
+__all__ = ["MODES", "DATA_MODES", "LAYER_RULES", "DEFAULT_TIMEOUT_S", "DistributedError", "check_mode"]
 
 #: Values of ``distributed=`` in :func:`nets.train` (``None``: one process).
-MODES = ("data", "layer", "layer-pipelined")
+MODES = ("data", "data-bf16", "layer", "layer-pipelined")
+#: The data-parallel modes: gradients all-reduced in their own dtype, or compressed to bfloat16 on the wire.
+DATA_MODES = ("data", "data-bf16")
 #: The rules that run layer-parallel (no gradient from above into a block).
 LAYER_RULES = ("pred", "sim", "predsim", "pred-bio", "sim-bio", "predsim-bio", "dfa")
 DEFAULT_TIMEOUT_S = 300.0

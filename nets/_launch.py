@@ -16,7 +16,7 @@ from torch import nn
 
 from smallworld._validation import check_choice, check_int, check_real
 
-from ._distcore import DEFAULT_TIMEOUT_S, LAYER_RULES, MODES, DistributedError, check_mode
+from ._distcore import DATA_MODES, DEFAULT_TIMEOUT_S, LAYER_RULES, MODES, DistributedError, check_mode
 
 __all__ = ["launch", "init_from_env"]
 
@@ -154,7 +154,7 @@ def launch(
         each worker then reads the data set itself instead of receiving a copy.
         Every rank holds the whole training set (each epoch's order is one global
         permutation) and trains on its own slice of every mini-batch.
-    mode : {"data", "layer", "layer-pipelined"}
+    mode : {"data", "data-bf16", "layer", "layer-pipelined"}
         See the module docstring.
     timeout_s : float
         A rank that waits longer than this on a peer gives up (dead rank).
@@ -182,7 +182,7 @@ def launch(
     if mode is None:
         raise ValueError(f"mode must be one of {MODES}, got None")
     rule = as_rule(rule)
-    if mode != "data" and rule.value not in LAYER_RULES:
+    if mode not in DATA_MODES and rule.value not in LAYER_RULES:
         raise ValueError(
             f"layer-parallel training runs the rules whose blocks need no gradient from above "
             f"({', '.join(LAYER_RULES)}), got rule {rule.value!r}; "

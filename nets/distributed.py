@@ -13,13 +13,20 @@ update is that of the whole batch.  Because every rule in :mod:`nets` writes its
 update into ``.grad`` and lets an optimizer apply it (BP, FA/uSF/frSF, DFA's
 projected errors, the local heads of pred/sim/predsim, the reward rules, the
 dendritic microcircuit), this covers the updates that are not plain autograd
-gradients too.  For BP, FA, uSF, frSF and DFA, whose ``.grad`` is final once
-autograd accumulates it, each gradient is all-reduced asynchronously as soon as
-it is ready (a post-accumulate hook, as DDP does), overlapping communication with
-the rest of the backward pass; the pre-step hook then only waits.  For losses that are means over the batch (BP, FA, DFA, pred)
+gradients too.  Gradients travel in buckets of :data:`BUCKET_BYTES` (one gloo
+call per bucket rather than per tensor: fewer, larger messages; 4 MiB gave 1.09x the
+samples/s of per-tensor all-reduces and 1.15x one 16 MB bucket, BP on 2 ranks).  For BP, FA, uSF, frSF
+and DFA, whose ``.grad`` is final once autograd accumulates it, a bucket is
+all-reduced asynchronously as soon as autograd has filled it (post-accumulate
+hooks, as DDP does), overlapping communication with the rest of the backward
+pass; the pre-step hook then only waits.  For losses that are means over the batch (BP, FA, DFA, pred)
 the result equals single-process training up to float rounding; losses that
 couple samples (sim's similarity matrix, reward baselines) see each rank's
-slice.  Non-trained buffers that a rule updates itself (reward baselines) are
+slice.  ``distributed="data-bf16"`` sends the averaged gradients as bfloat16
+(half the bytes; as DDP's ``bf16_compress_hook``): each gradient is rounded to 8
+significant bits before the optimizer sees it, so the result is close to, not
+equal to, one process's (tested: the ranks still agree exactly); it pays where
+communication is the bottleneck.  Non-trained buffers that a rule updates itself (reward baselines) are
 taken from rank 0 at the end of every epoch.  Rank 0 alone writes the
 checkpoint (atomically, :mod:`nets._checkpoint`) and ``results.json``; since
 the checkpoint holds the whole state and the batch order does not depend on
@@ -73,8 +80,9 @@ checkpoint is written, the optimizer states) so that every rank evaluates the
 whole model and rank 0 writes a checkpoint like a single-process run's.
 
 **Launching**: :func:`launch` (and ``smallworld train --nproc N --parallel
-{data,layer}``) starts the workers with ``torch.multiprocessing`` (spawn), gloo
-on CPU or nccl on CUDA, a free TCP port on 127.0.0.1 and a timeout.  Under
+{data,data-bf16,layer,layer-pipelined}``) starts the workers with
+``torch.multiprocessing`` (spawn), gloo on CPU or nccl on CUDA, a free TCP port
+on 127.0.0.1 and a timeout.  Under
 ``torchrun`` call :func:`init_from_env` in each worker and then
 ``nets.train(..., distributed="data")`` (every rank loads the data set, or
 receives it, and trains on its slice of each mini-batch).  A rank that dies or raises makes
@@ -96,14 +104,19 @@ from torch import nn
 from smallworld._validation import check_int
 
 from ._distcore import (  # noqa: F401 - re-exported
-    DEFAULT_TIMEOUT_S, LAYER_RULES, MODES, DistributedError, _comm, _group_info, check_mode,
+    DATA_MODES, DEFAULT_TIMEOUT_S, LAYER_RULES, MODES, DistributedError, _comm, _group_info, check_mode,
 )  # fmt: skip
 from ._launch import init_from_env, launch
 from ._learner import Learner
 
+#: Bytes of gradients per all-reduce of data-parallel training (the bucket): fewer, larger messages cost gloo
+#: less than one per tensor (bench_parallel); a model with more gradient bytes than this overlaps its first
+#: buckets' all-reduces with the rest of the backward pass.
+BUCKET_BYTES = 4 * 2**20
+
 __all__ = [
-    "MODES", "LAYER_RULES", "DistributedError", "launch", "init_from_env", "check_mode", "comm_bytes_per_batch",
-    "layer_partition", "make_parallel",
+    "BUCKET_BYTES", "MODES", "DATA_MODES", "LAYER_RULES", "DistributedError", "launch", "init_from_env", "check_mode",
+    "comm_bytes_per_batch", "layer_partition", "make_parallel",
 ]  # fmt: skip
 
 # -- data-parallel --------------------------------------------------------------------------------
@@ -119,8 +132,9 @@ class DataParallel:
         Bytes this rank sent into all-reduces during the last step.
     """
 
-    def __init__(self, learner: Learner) -> None:
+    def __init__(self, learner: Learner, grad_dtype: torch.dtype | None = None) -> None:
         self.rank, self.world_size = _group_info()
+        self.grad_dtype = grad_dtype  # None: all-reduce in the gradients' own dtype
         self.learner = learner
         self.weight = 1.0 / self.world_size
         self.bytes_per_step = 0
@@ -128,15 +142,42 @@ class DataParallel:
         self.need_state = False
         self._sync_state(initial=True)
         self._hooks = [opt.register_step_pre_hook(self._pre_step) for opt in learner.optimizers.values()]
-        self._inflight: dict[int, Any] = {}  # id(param) -> async all-reduce started during backward
-        if _overlaps(learner):  # as DDP does: reduce each gradient as soon as autograd has accumulated it
+        self._buckets: list[list[torch.Tensor]] = []
+        self._bucket_of: dict[int, int] = {}  # id(param) -> its bucket
+        self._ready: list[int] = []  # per bucket, how many of its gradients autograd has finished this step
+        self._inflight: list[tuple[int, torch.Tensor, Any]] = []  # (bucket, flat gradients, async all-reduce)
+        self._reduced: set[int] = set()  # id(param) of the gradients already averaged this step
+        if _overlaps(learner):  # as DDP does: reduce each bucket of gradients as soon as autograd has filled it
             params = [p for opt in learner.optimizers.values() for g in opt.param_groups for p in g["params"]]
+            self._buckets = _buckets(params, BUCKET_BYTES)
+            self._bucket_of = {id(p): b for b, ps in enumerate(self._buckets) for p in ps}
+            self._ready = [0] * len(self._buckets)
             self._hooks += [p.register_post_accumulate_grad_hook(self._on_grad) for p in params]
 
     def _on_grad(self, p: torch.Tensor) -> None:
-        g = p.grad.mul_(self.weight)
-        self._inflight[id(p)] = _comm("the gradient all-reduce", dist.all_reduce, g, async_op=True)
-        self.bytes_per_step += g.numel() * g.element_size()
+        b = self._bucket_of[id(p)]
+        self._ready[b] += 1
+        if self._ready[b] == len(self._buckets[b]):  # the bucket is full: one all-reduce for all its gradients
+            flat = self._flat([q.grad for q in self._buckets[b]])
+            self._inflight.append((b, flat, _comm("the gradient all-reduce", dist.all_reduce, flat, async_op=True)))
+            self.bytes_per_step += flat.numel() * flat.element_size()
+
+    def _flat(self, grads: list[torch.Tensor]) -> torch.Tensor:
+        """The gradients in one vector, weighted by this rank's share of the batch, in the all-reduce's dtype."""
+        flat = torch.cat([g.reshape(-1) for g in grads]).mul_(self.weight)
+        return flat if self.grad_dtype is None else flat.to(self.grad_dtype)
+
+    def _finish_buckets(self) -> None:
+        """Wait for the buckets reduced during the backward pass; each gradient becomes a view of its average."""
+        for b, flat, work in self._inflight:
+            _comm("the gradient all-reduce", work.wait)
+            flat = flat.to(self._buckets[b][0].dtype)
+            i = 0
+            for q in self._buckets[b]:
+                q.grad = flat[i : i + q.numel()].view_as(q)
+                i += q.numel()
+                self._reduced.add(id(q))
+        self._inflight.clear()
 
     def check_batches(self, n: int, batch_size: int) -> None:
         """Every rank must get at least one sample of every mini-batch, the last one included."""
@@ -155,26 +196,23 @@ class DataParallel:
         self.weight = (hi - lo) / n
         self.bytes_per_step = 0
         self._inflight.clear()
+        self._reduced.clear()
+        self._ready = [0] * len(self._buckets)
         return xb[lo:hi], yb[lo:hi]
 
     def _pre_step(self, opt: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
-        grads = []
-        for g in opt.param_groups:
-            for p in g["params"]:
-                work = self._inflight.pop(id(p), None)
-                if work is not None:  # reduced while backward ran: wait for it
-                    _comm("the gradient all-reduce", work.wait)
-                elif p.grad is not None:
-                    grads.append(p.grad)
-        if not grads:
+        self._finish_buckets()
+        params = [p for g in opt.param_groups for p in g["params"] if p.grad is not None and id(p) not in self._reduced]
+        if not params:
             return
-        flat = torch.cat([g.reshape(-1) for g in grads]).mul_(self.weight)
+        flat = self._flat([p.grad for p in params])
         _comm("the gradient all-reduce", dist.all_reduce, flat)
         self.bytes_per_step += flat.numel() * flat.element_size()
         i = 0
-        for g in grads:
-            g.copy_(flat[i : i + g.numel()].view_as(g))
-            i += g.numel()
+        for p in params:
+            p.grad.copy_(flat[i : i + p.numel()].view_as(p))
+            i += p.numel()
+            self._reduced.add(id(p))
 
     def _sync_state(self, initial: bool) -> None:
         """Rank 0's parameters (first call) and float buffers (model and rule) on every rank."""
@@ -197,6 +235,20 @@ class DataParallel:
         for h in self._hooks:
             h.remove()
         self._hooks = []
+
+
+def _buckets(params: list[torch.Tensor], size: int) -> list[list[torch.Tensor]]:
+    """Consecutive groups of at least ``size`` bytes (the last may be smaller), from the last parameter to the first:
+    the order in which a backward pass through a feed-forward model finishes their gradients."""
+    out: list[list[torch.Tensor]] = [[]]
+    nbytes = 0
+    for p in reversed(params):
+        if nbytes >= size:
+            out.append([])
+            nbytes = 0
+        out[-1].append(p)
+        nbytes += p.numel() * p.element_size()
+    return [b for b in out if b]
 
 
 def _overlaps(learner: Learner) -> bool:
@@ -468,8 +520,8 @@ def make_parallel(mode: str, learner: Learner) -> DataParallel | LayerParallel:
     """
     _group_info()
     _comm("the start barrier", dist.barrier)
-    if mode == "data":
-        return DataParallel(learner)
+    if mode in DATA_MODES:
+        return DataParallel(learner, grad_dtype=torch.bfloat16 if mode == "data-bf16" else None)
     return LayerParallel(learner, pipelined=mode == "layer-pipelined")
 
 
@@ -482,7 +534,8 @@ def comm_bytes_per_batch(model: nn.Module, rule: str, mode: str, batch_size: int
     """
     mode = check_mode(mode)
     elem = next(model.parameters()).element_size()
-    if mode == "data":
+    if mode in DATA_MODES:
+        elem = 2 if mode == "data-bf16" else elem
         n = sum(p.numel() for p in model.parameters() if p.requires_grad)
         return int(2 * (world_size - 1) / world_size * n * elem)
     layers = list(model.layers)

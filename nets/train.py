@@ -305,12 +305,13 @@ def train(
         ``config["topology_initial"]`` the topology before training.  The
         regrowth RNG and the current masks are in the checkpoint, so a resumed
         run continues the same schedule.
-    distributed : {None, "data", "layer", "layer-pipelined"}
+    distributed : {None, "data", "data-bf16", "layer", "layer-pipelined"}
         Train as one rank of an initialized ``torch.distributed`` process group
         (see :mod:`nets.distributed`, which also launches the workers):
         ``"data"`` splits every mini-batch over the ranks and all-reduces the
-        updates of any rule; ``"layer"`` / ``"layer-pipelined"`` give each rank a
-        group of blocks of a local rule (pred/sim/predsim, ``-bio``) or of DFA.  Rank 0
+        updates of any rule (``"data-bf16"``: sent as bfloat16, half the
+        bytes); ``"layer"`` / ``"layer-pipelined"`` give each rank a group of
+        blocks of a local rule (pred/sim/predsim, ``-bio``) or of DFA.  Rank 0
         alone shows progress, calls ``callback`` and writes ``out``.
 
     Resuming checks the data too: the checkpoint records a SHA-256 of the

@@ -28,7 +28,8 @@ the results folder and results.json are those of a one-process run:
 
 --parallel data (the default) splits every mini-batch over the ranks and all-reduces
 the updates (every rule; equals one process for rules whose loss is a mean over the
-batch); --parallel layer gives each rank a contiguous group of blocks of a local rule
+batch; data-bf16 sends the gradients as bfloat16, half the bytes, close to but not
+equal to one process); --parallel layer gives each rank a contiguous group of blocks of a local rule
 (pred, sim, predsim and -bio) or of dfa (equals one process), and layer-pipelined
 overlaps the hand-over of activations with compute (the same result for these rules).
 """
@@ -122,7 +123,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--parallel", default=None, metavar="MODE",
-        help="with --nproc: data (default; every rule), layer or layer-pipelined (local rules and dfa on an MLP)",
+        help="with --nproc: data (default; every rule), data-bf16 (gradients sent as bfloat16), layer or "
+        "layer-pipelined (local rules and dfa on an MLP)",
     )  # fmt: skip
     parser.add_argument(
         "--list-rules", action="store_true",
@@ -276,9 +278,9 @@ def run(args: Any) -> int:
     else:
         import functools
 
-        from nets.distributed import DistributedError, launch
+        from nets.distributed import DATA_MODES, DistributedError, launch
 
-        if skipping and parallel != "data":
+        if skipping and parallel not in DATA_MODES:
             raise ValueError(
                 f"--parallel {parallel} needs a chain of layers; --wiring ws-skip builds a WiredNet (a DAG): use --parallel data"
             )
@@ -318,7 +320,7 @@ def _parallel(args: Any, rewire: Any) -> str | None:
             raise ValueError(f"--parallel {parallel} applies with --nproc N, the number of worker processes")
         return None
     check_int(nproc, "nproc", min_val=1)  # the CLI says it in flags: --nproc must be ...
-    from nets.distributed import LAYER_RULES, MODES
+    from nets.distributed import DATA_MODES, LAYER_RULES, MODES
     from nets.rules import as_rule
 
     parallel = "data" if parallel is None else parallel
@@ -327,7 +329,7 @@ def _parallel(args: Any, rewire: Any) -> str | None:
         rule = as_rule(args.rule).value
     except (ValueError, TypeError):
         return parallel  # the rule's own check says what is wrong with it
-    if parallel != "data" and rule not in LAYER_RULES:
+    if parallel not in DATA_MODES and rule not in LAYER_RULES:
         raise ValueError(
             f"--parallel {parallel} runs the rules whose blocks need no gradient from above "
             f"({', '.join(LAYER_RULES)}); --rule {rule} needs one: use --parallel data"

@@ -67,7 +67,7 @@ def _exit_status(argv):
     [
         (["--nproc", "0"], "--nproc must be an integer >= 1, got --nproc 0"),
         (["--nproc", "x"], "invalid int value"),
-        (["--nproc", "2", "--parallel", "model"], "--parallel must be one of 'data', 'layer', 'layer-pipelined', got --parallel model"),
+        (["--nproc", "2", "--parallel", "model"], "--parallel must be one of 'data', 'data-bf16', 'layer', 'layer-pipelined', got --parallel model"),
         (["--parallel", "data"], "--parallel data applies with --nproc N"),
         (["--nproc", "2", "--parallel", "layer", "--rule", "bp"], "--parallel layer runs the rules whose blocks need no gradient from above"),
         (["--nproc", "2", "--parallel", "layer-pipelined", "--rule", "fa"], "--rule fa needs one: use --parallel data"),
