@@ -342,26 +342,25 @@ def test_train_refuses_a_non_rewiring(digits):
 CLI = ["train", "--data", "digits", "--hidden", "32,32", "--epochs", "2", "--threads", "1", "--no-progress"]
 
 
-def test_cli_rewire_writes_topology_and_figure(tmp_path, capsys):
+def _cli_results(tmp_path, capsys, *args: str) -> dict:
+    """Run ``smallworld train`` with ``args`` (torch's thread count restored) and read its results.json."""
     n = torch.get_num_threads()
     try:
-        assert main([*CLI, "--rewire", "rigl", "--rewire-fraction", "0.2", "--out", str(tmp_path / "r")]) == 0
+        assert main([*CLI, *args, "--out", str(tmp_path / "r")]) == 0
     finally:
         torch.set_num_threads(n)
     capsys.readouterr()
-    res = json.loads((tmp_path / "r" / "results.json").read_text())
+    return json.loads((tmp_path / "r" / "results.json").read_text())
+
+
+def test_cli_rewire_writes_topology_and_figure(tmp_path, capsys):
+    res = _cli_results(tmp_path, capsys, "--rewire", "rigl", "--rewire-fraction", "0.2")
     assert res["config"]["rewire"]["policy"] == "rigl" and res["config"]["rewire"]["fraction"] == 0.2
     assert "topology" in res["history"][0] and (tmp_path / "r" / "topology_over_training.png").is_file()
 
 
 def test_cli_rewire_protect_reaches_the_config(tmp_path, capsys):
-    n = torch.get_num_threads()
-    try:
-        assert main([*CLI, "--rewire", "smallworld", "--rewire-protect", "2", "--out", str(tmp_path / "r")]) == 0
-    finally:
-        torch.set_num_threads(n)
-    capsys.readouterr()
-    rw = json.loads((tmp_path / "r" / "results.json").read_text())["config"]["rewire"]
+    rw = _cli_results(tmp_path, capsys, "--rewire", "smallworld", "--rewire-protect", "2")["config"]["rewire"]
     assert rw["policy"] == "smallworld" and rw["protect"] == 2.0
 
 
