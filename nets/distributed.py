@@ -171,13 +171,16 @@ class DataParallel:
         """Wait for the buckets reduced during the backward pass; each gradient becomes a view of its average."""
         for b, flat, work in self._inflight:
             _comm("the gradient all-reduce", work.wait)
-            flat = flat.to(self._buckets[b][0].dtype)
-            i = 0
-            for q in self._buckets[b]:
-                q.grad = flat[i : i + q.numel()].view_as(q)
-                i += q.numel()
-                self._reduced.add(id(q))
+            self._unflat(self._buckets[b], flat)
         self._inflight.clear()
+
+    def _unflat(self, params: list[torch.Tensor], flat: torch.Tensor) -> None:
+        """Each parameter's gradient becomes its slice of the averaged vector (a view unless the dtypes differ)."""
+        i = 0
+        for p in params:
+            p.grad = flat[i : i + p.numel()].view_as(p).to(p.dtype)
+            i += p.numel()
+            self._reduced.add(id(p))
 
     def check_batches(self, n: int, batch_size: int) -> None:
         """Every rank must get at least one sample of every mini-batch, the last one included."""
@@ -208,11 +211,7 @@ class DataParallel:
         flat = self._flat([p.grad for p in params])
         _comm("the gradient all-reduce", dist.all_reduce, flat)
         self.bytes_per_step += flat.numel() * flat.element_size()
-        i = 0
-        for p in params:
-            p.grad.copy_(flat[i : i + p.numel()].view_as(p))
-            i += p.numel()
-            self._reduced.add(id(p))
+        self._unflat(params, flat)
 
     def _sync_state(self, initial: bool) -> None:
         """Rank 0's parameters (first call) and float buffers (model and rule) on every rank."""
