@@ -7,8 +7,9 @@ Targets (issue 14), on this machine's 2 cores, 2 gloo processes of 1 torch threa
   the same model under BP with torch's DistributedDataParallel on 2 processes as the comparison row;
 - data-parallel BP (``distributed="data"`` and ``"data-bf16"``) on 2 processes at batch 256: >= 1.5x one
   process; both readings of "batch 256": 256 in all (128 per process) and, DDP's convention, 256 per
-  process (512 in all; one process at 512 is printed too);
-- communication bytes per mini-batch of each mode (counted on the wire calls, per rank);
+  process (512 in all; one process at 512 is printed too); each through shared memory (the default
+  when the ranks share a machine) and through gloo (``SMALLWORLD_DATA_TRANSPORT=backend``);
+- communication bytes per mini-batch of each mode (counted on the wire calls or into shared memory, per rank);
 - a *model* (paper estimate) of the speed-up on 8 and 64 workers from the measured per-block
   times and the measured cost of gloo messages on this machine.
 
@@ -68,7 +69,10 @@ def one_process(rule: str, batch: int, epochs: int, batches: int, threads: int) 
 
 
 def _count_bytes(counter: list[int]) -> None:
+    """Count the bytes handed to the other ranks: on the wire calls, and into the shared-memory all-reduce."""
     import torch.distributed as dist
+
+    from nets._shmreduce import SharedReducer
 
     for name in ("all_reduce", "send", "isend"):
         fn = getattr(dist, name)
@@ -78,6 +82,14 @@ def _count_bytes(counter: list[int]) -> None:
             return _fn(t, *a, **k)
 
         setattr(dist, name, wrapped)
+    shm = SharedReducer.all_reduce
+
+    def shm_wrapped(self, grads, weight):
+        n = shm(self, grads, weight)
+        counter[0] += n
+        return n
+
+    SharedReducer.all_reduce = shm_wrapped
 
 
 def _worker(rank: int, world: int, port: int, task: tuple, q) -> None:
@@ -94,7 +106,9 @@ def _worker(rank: int, world: int, port: int, task: tuple, q) -> None:
         dist.destroy_process_group()
 
 
-def _task_train(rank: int, world: int, rule: str, mode: str, batch: int, epochs: int, batches: int) -> dict:
+def _task_train(rank: int, world: int, rule: str, mode: str, batch: int, epochs: int, batches: int,
+                transport: str = "auto") -> dict:  # fmt: skip
+    os.environ["SMALLWORLD_DATA_TRANSPORT"] = transport  # data-parallel: shared memory ("shm") or gloo ("backend")
     counter = [0]
     _count_bytes(counter)
     n = batch * batches
@@ -270,20 +284,24 @@ def main() -> None:
         rows.append((f"bp, 1 process, {th} thread(s)", 1, 128, r, 0))
     res = spawn(("ddp", 128, E, B))
     rows.append(("bp nn.Linear, torch DDP, 2 x 1 thread", 2, 128, min(r["rate"] for r in res), res[0]["bytes"]))
-    res = spawn(("train", "bp", "data", 128, E, B))
-    rows.append(("bp, data, 2 x 1 thread", 2, 128, min(r["rate"] for r in res), max(r["bytes"] for r in res)))
+    via = {"shm": "shared memory", "backend": "gloo"}  # SMALLWORLD_DATA_TRANSPORT
+    for t in via:
+        res = spawn(("train", "bp", "data", 128, E, B, t))
+        rows.append((f"bp, data via {via[t]}, 2 x 1 thread", 2, 128, min(r["rate"] for r in res), max(r["bytes"] for r in res)))
     bp256 = {th: one_process("bp", 256, E, B // 2, th) for th in sorted({1, cores})}
     for th, r in bp256.items():
         rows.append((f"bp, 1 process, {th} thread(s)", 1, 256, r, 0))
     for mode in ("data", "data-bf16"):
-        res = spawn(("train", "bp", mode, 256, E, B // 2))
-        rows.append((f"bp, {mode}, 2 x 1 thread", 2, 256, min(r["rate"] for r in res), max(r["bytes"] for r in res)))
+        for t in via:
+            res = spawn(("train", "bp", mode, 256, E, B // 2, t))
+            rows.append((f"bp, {mode} via {via[t]}, 2 x 1 thread", 2, 256, min(r["rate"] for r in res),
+                         max(r["bytes"] for r in res)))  # fmt: skip
     # DDP's convention: the batch is per process (256 each, 512 in all); one process at 512 as a check
     bp512 = one_process("bp", 512, E, B // 4, 1)
     rows.append(("bp, 1 process, 1 thread(s)", 1, 512, bp512, 0))
-    for mode in ("data", "data-bf16"):
-        res = spawn(("train", "bp", mode, 512, E, B // 4))
-        rows.append((f"bp, {mode}, 2 x 1 thread, 256 per process", 2, 512, min(r["rate"] for r in res),
+    for mode, t in (("data", "shm"), ("data", "backend"), ("data-bf16", "backend")):
+        res = spawn(("train", "bp", mode, 512, E, B // 4, t))
+        rows.append((f"bp, {mode} via {via[t]}, 2 x 1 thread, 256 per process", 2, 512, min(r["rate"] for r in res),
                      max(r["bytes"] for r in res)))  # fmt: skip
 
     n_grad = sum(p.numel() for p in SparseMLP(SIZES, seed=0).parameters())
@@ -312,7 +330,7 @@ def main() -> None:
     best = lambda d: max(d.values())  # noqa: E731
     lp = {r[0]: r[3] for r in rows}
     print("\n### Measured throughput (samples/s) and communication per mini-batch\n")
-    print("| run | processes | batch | samples/s | vs best 1 process | vs 1 process, 1 thread | bytes / mini-batch / rank |")
+    print("| run | processes | batch | samples/s | vs best 1 process | vs 1 process, 1 thread | bytes / mini-batch / rank (wire or shared memory) |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for label, procs, batch, rate, nbytes in rows:
         # the 512 rows (256 per process) are compared with one process at 256, the per-process batch

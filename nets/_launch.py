@@ -188,6 +188,10 @@ def launch(
             f"({', '.join(LAYER_RULES)}), got rule {rule.value!r}; "
             "use mode='data' (--parallel data) for it"
         )
+    if mode in DATA_MODES:
+        from ._shmreduce import transport_setting
+
+        transport_setting()  # a bad SMALLWORLD_DATA_TRANSPORT is refused before any worker starts
     if backend is None:  # follow the run's device: CPU (gloo) unless it asks for CUDA
         from ._utils import resolve_device
 

@@ -29,7 +29,8 @@ the results folder and results.json are those of a one-process run:
 --parallel data (the default) splits every mini-batch over the ranks and all-reduces
 the updates (every rule; equals one process for rules whose loss is a mean over the
 batch; data-bf16 sends the gradients as bfloat16, half the bytes, close to but not
-equal to one process); --parallel layer gives each rank a contiguous group of blocks of a local rule
+equal to one process; on one machine the ranks sum gradients through shared memory,
+SMALLWORLD_DATA_TRANSPORT=backend makes them use gloo); --parallel layer gives each rank a contiguous group of blocks of a local rule
 (pred, sim, predsim and -bio) or of dfa (equals one process), and layer-pipelined
 overlaps the hand-over of activations with compute (the same result for these rules).
 """

@@ -20,6 +20,7 @@ import pytest
 import torch
 
 from nets import SparseMLP, load_dataset, train
+from nets._shmreduce import ENV_VAR
 from nets.distributed import DistributedError, comm_bytes_per_batch, launch, layer_partition
 
 WORLD = 2
@@ -89,10 +90,12 @@ def _scenarios(rank: int, world: int, tmp: str) -> dict:
         torch.distributed.all_gather(gathered, flat)
         if rank == 0:
             out[("agree", rule)] = float(max((g - flat).abs().max() for g in gathered))
-    # gradients in many small buckets (some all-reduced while backward still runs), and compressed to bfloat16
+    # through gloo instead of shared memory: gradients in many small buckets (some all-reduced while backward still
+    # runs), and both transports compressed to bfloat16
     import nets.distributed as nd
 
     size, nd.BUCKET_BYTES = nd.BUCKET_BYTES, 3000
+    os.environ[ENV_VAR] = "backend"
     try:
         for rule in ("bp", "dfa"):
             net = _net()
@@ -101,13 +104,20 @@ def _scenarios(rank: int, world: int, tmp: str) -> dict:
                 out[("buckets", rule)] = _state_bytes(net)
     finally:
         nd.BUCKET_BYTES = size
-    net = _net()
-    res = train(net, "bp", ds, epochs=2, batch_size=64, seed=3, progress=False, distributed="data-bf16", lr=3e-3)
-    flat = torch.cat([p.detach().reshape(-1) for p in net.parameters()])
-    gathered = [torch.zeros_like(flat) for _ in range(world)]
-    torch.distributed.all_gather(gathered, flat)
-    if rank == 0:
-        out["bf16"] = (_state_bytes(net), res.to_dict(), float(max((g - flat).abs().max() for g in gathered)))
+        del os.environ[ENV_VAR]
+    for transport in ("shm", "backend"):
+        os.environ[ENV_VAR] = transport
+        try:
+            net = _net()
+            res = train(net, "bp", ds, epochs=2, batch_size=64, seed=3, progress=False, distributed="data-bf16", lr=3e-3)
+        finally:
+            del os.environ[ENV_VAR]
+        flat = torch.cat([p.detach().reshape(-1) for p in net.parameters()])
+        gathered = [torch.zeros_like(flat) for _ in range(world)]
+        torch.distributed.all_gather(gathered, flat)
+        if rank == 0:
+            out[("bf16", transport)] = (_state_bytes(net), res.to_dict(), float(max((g - flat).abs().max() for g in gathered)))
+    out.update(_shm_scenarios(rank, world))
     # checkpoints: rank 0 alone writes one epoch of each mode (every write counted); the parent resumes them
     import sys
 
@@ -135,6 +145,75 @@ def _scenarios(rank: int, world: int, tmp: str) -> dict:
     if rank == 0:
         out["resumed-on-2"] = _state_bytes(net)
     return out
+
+
+def _shm_scenarios(rank: int, world: int) -> dict:
+    """The shared-memory reducer on its own: sums, the transport each setting picks, and its refusals."""
+    import warnings
+
+    import nets._shmreduce as sr
+    from nets import apply_rule
+    from nets.distributed import DataParallel
+
+    out: dict = {}
+    shapes = [(3, 5), (7,), (2, 2, 2)]
+    red = sr.SharedReducer.open(40, torch.float64, on_cpu=True, required=True)
+    for step in range(3):  # reused: each step's result must not mix with the previous one's
+        grads = [torch.full(sh, float(10 * step + rank + 1), dtype=torch.float64) for sh in shapes]
+        grads[1][0] = -rank
+        weight = 0.25 if rank == 0 else 0.75
+        nbytes = red.all_reduce(grads, weight)
+        if rank == 0:
+            out[("shm-sum", step)] = ([g.tolist() for g in grads], nbytes)
+    red.close()
+    for setting in ("auto", "shm", "backend"):
+        os.environ[ENV_VAR] = setting
+        try:
+            par = DataParallel(apply_rule(_net(), "bp", seed=0))
+            out[("transport", setting, rank)] = (par.transport, par._shm is not None, len(par._buckets) > 0)
+            par.close()
+        finally:
+            del os.environ[ENV_VAR]
+    saved, sr._DIR = sr._DIR, "/nonexistent-smallworld-dir"
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out[("no-shm", "auto", rank)] = sr.SharedReducer.open(10, torch.float32, on_cpu=True, required=False)
+        try:
+            sr.SharedReducer.open(10, torch.float32, on_cpu=True, required=True)
+            out[("no-shm", "shm", rank)] = "no error"
+        except RuntimeError as exc:
+            out[("no-shm", "shm", rank)] = str(exc)
+        out[("no-shm", "cpu", rank)] = sr.SharedReducer.open(10, torch.float32, on_cpu=False, required=False)
+    finally:
+        sr._DIR = saved
+    out[("no-shm", "warned", rank)] = len(caught)
+    saved_from_file = torch.from_file
+    if rank == 1:  # rank 1 cannot map the file that rank 0 created and mapped
+        torch.from_file = lambda *a, **k: (_ for _ in ()).throw(OSError("mapping refused"))
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out[("map-fails", "auto", rank)] = sr.SharedReducer.open(10, torch.float32, on_cpu=True, required=False)
+    finally:
+        torch.from_file = saved_from_file
+    out[("map-fails", "warned", rank)] = [str(w.message) for w in caught]
+    if rank == 1:  # as on another machine: rank 1's mapping is private, so its writes never reach rank 0
+        torch.from_file = lambda path, shared, size, dtype: saved_from_file(path, shared=False, size=size, dtype=dtype)
+    try:
+        try:
+            sr.SharedReducer.open(10, torch.float32, on_cpu=True, required=True)
+            out[("private", "shm", rank)] = "no error"
+        except RuntimeError as exc:
+            out[("private", "shm", rank)] = str(exc)
+    finally:
+        torch.from_file = saved_from_file
+    gathered: list = [None] * world
+    torch.distributed.all_gather_object(gathered, {k: v for k, v in out.items() if len(k) == 3})
+    if rank == 0:
+        for d in gathered:
+            out.update(d)
+    return out if rank == 0 else {}
 
 
 def _entry(rank: int, world: int, port: int, q, fn_name: str, tmp: str) -> None:
@@ -233,19 +312,65 @@ def test_gradient_buckets_equal_single_process(results, rule):
     assert _max_diff(ref.state_dict(), _load(out[("buckets", rule)])) < 1e-6
 
 
-def test_bf16_gradients_stay_close_to_single_process(results):
+@pytest.mark.parametrize("transport", ["shm", "backend"])
+def test_bf16_gradients_stay_close_to_single_process(results, transport):
     """data-bf16 rounds each averaged gradient to 8 significant bits on the wire: the ranks still agree exactly,
     the weights differ from one process by Adam-step-sized amounts, not more, and the accuracy holds."""
     out, _ = results
     ref = _net()
     r1 = train(ref, "bp", _ds(), epochs=2, batch_size=64, seed=3, progress=False, lr=3e-3)
-    blob, res, rank_gap = out["bf16"]
+    blob, res, rank_gap = out[("bf16", transport)]
     assert rank_gap == 0.0
     diff = _max_diff(ref.state_dict(), _load(blob))
     assert 1e-9 < diff < 0.05  # compressed (not bit-equal), yet within a few steps of lr 3e-3
     assert abs(res["history"][-1]["test_accuracy"] - r1.history[-1]["test_accuracy"]) <= 0.02
     net = SparseMLP([784, 1024, 10], seed=0)
     assert comm_bytes_per_batch(net, "bp", "data-bf16", 256, 2) * 2 == comm_bytes_per_batch(net, "bp", "data", 256, 2)
+
+
+def test_shared_memory_reducer_sums_weighted_gradients(results):
+    """Rank r holds 10 step + r + 1 everywhere (but -r in one element), weighted 1/4 and 3/4: the weighted sums,
+    three steps in a row through the same buffers, and the bytes this rank wrote (30 float64 values)."""
+    out, _ = results
+    for step in range(3):
+        grads, nbytes = out[("shm-sum", step)]
+        v = 0.25 * (10 * step + 1) + 0.75 * (10 * step + 2)
+        assert grads[0] == [[v] * 5] * 3 and grads[2] == [[[v] * 2] * 2] * 2
+        assert grads[1] == [0.25 * 0 + 0.75 * -1] + [v] * 6
+        assert nbytes == 30 * 8
+
+
+def test_transport_setting_picks_shared_memory_or_the_backend(results):
+    """auto and shm take shared memory on one machine (and then skip gloo's buckets), backend takes gloo and its
+    buckets; where shared memory cannot be set up, auto falls back on every rank with a warning from rank 0, shm
+    refuses on every rank with the reason, and CUDA parameters never use it."""
+    out, _ = results
+    for rank in range(WORLD):
+        assert out[("transport", "auto", rank)] == ("shm", True, False)
+        assert out[("transport", "shm", rank)] == ("shm", True, False)
+        assert out[("transport", "backend", rank)] == ("gloo", False, True)
+        assert out[("no-shm", "auto", rank)] is None and out[("no-shm", "cpu", rank)] is None
+        assert "SMALLWORLD_DATA_TRANSPORT=shm: shared memory cannot serve the data-parallel ranks: " in out[("no-shm", "shm", rank)]
+        assert "/nonexistent-smallworld-dir is missing or not writable" in out[("no-shm", "shm", rank)]
+        assert out[("map-fails", "auto", rank)] is None
+        assert "rank 0 does not see the other ranks' writes (they run on another machine)" in out[("private", "shm", rank)]
+    assert out[("no-shm", "warned", 0)] == 0  # nothing was mapped: the set-up never looked possible
+    assert out[("map-fails", "warned", 1)] == []  # rank 0 alone tells the user
+    (msg,) = out[("map-fails", "warned", 0)]
+    assert msg.startswith("data-parallel gradients fall back to gloo's all-reduce: rank 1 could not map /dev/shm/")
+    assert msg.endswith("mapping refused")
+
+
+def test_transport_setting_refuses_bad_values(monkeypatch):
+    from nets._shmreduce import transport_setting
+
+    monkeypatch.setenv(ENV_VAR, " SHM ")
+    assert transport_setting() == "shm"
+    monkeypatch.setenv(ENV_VAR, "tcp")
+    with pytest.raises(ValueError, match="SMALLWORLD_DATA_TRANSPORT must be one of auto, shm, backend, got 'tcp'"):
+        transport_setting()
+    with pytest.raises(ValueError, match="SMALLWORLD_DATA_TRANSPORT must be one of"):  # before any worker starts
+        launch(2, _net(), "bp", _ds(), mode="data", epochs=1)
 
 
 @pytest.mark.parametrize("rule", [r for r, _ in AGREE])
