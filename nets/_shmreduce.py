@@ -103,7 +103,9 @@ class SharedReducer:
         buf = None
         try:
             if not why:
-                try:
+                try:  # (from_file would create a missing file: a rank on another machine must not leave one behind)
+                    if not os.path.isfile(path) or os.path.getsize(path) != size:
+                        raise OSError(f"no {size}-byte file there (this rank runs on another machine)")
                     buf = torch.from_file(path, shared=True, size=size, dtype=torch.uint8)
                     buf[: 8 * world].view(torch.int64)[rank] = token + rank
                 except (OSError, RuntimeError) as exc:

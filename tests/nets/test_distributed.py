@@ -198,6 +198,16 @@ def _shm_scenarios(rank: int, world: int) -> dict:
     finally:
         torch.from_file = saved_from_file
     out[("map-fails", "warned", rank)] = [str(w.message) for w in caught]
+    saved_isfile = sr.os.path.isfile
+    if rank == 1:  # as on another machine: rank 0's file is not in rank 1's /dev/shm
+        sr.os.path.isfile = lambda path: False
+    try:
+        sr.SharedReducer.open(10, torch.float32, on_cpu=True, required=True)
+        out[("elsewhere", "shm", rank)] = "no error"
+    except RuntimeError as exc:
+        out[("elsewhere", "shm", rank)] = str(exc)
+    finally:
+        sr.os.path.isfile = saved_isfile
     if rank == 1:  # as on another machine: rank 1's mapping is private, so its writes never reach rank 0
         torch.from_file = lambda path, shared, size, dtype: saved_from_file(path, shared=False, size=size, dtype=dtype)
     try:
@@ -353,6 +363,8 @@ def test_transport_setting_picks_shared_memory_or_the_backend(results):
         assert "SMALLWORLD_DATA_TRANSPORT=shm: shared memory cannot serve the data-parallel ranks: " in out[("no-shm", "shm", rank)]
         assert "/nonexistent-smallworld-dir is missing or not writable" in out[("no-shm", "shm", rank)]
         assert out[("map-fails", "auto", rank)] is None
+        assert "rank 1 could not map /dev/shm/" in out[("elsewhere", "shm", rank)]
+        assert out[("elsewhere", "shm", rank)].endswith("-byte file there (this rank runs on another machine)")
         assert "rank 0 does not see the other ranks' writes (they run on another machine)" in out[("private", "shm", rank)]
     assert out[("no-shm", "warned", 0)] == 0  # nothing was mapped: the set-up never looked possible
     assert out[("map-fails", "warned", 1)] == []  # rank 0 alone tells the user
