@@ -163,6 +163,7 @@ def _task_comm(rank: int, world: int, act_shape: tuple, n_grad: int, reps: int) 
             times.append((time.perf_counter() - t0) / 2)  # one way
         out[name] = statistics.median(times)
     g = torch.zeros(n_grad)
+    dist.all_reduce(g)  # warm-up
     times = []
     for _ in range(max(3, reps // 4)):
         dist.barrier()
@@ -170,6 +171,18 @@ def _task_comm(rank: int, world: int, act_shape: tuple, n_grad: int, reps: int) 
         dist.all_reduce(g)
         times.append(time.perf_counter() - t0)
     out["allreduce"] = statistics.median(times)
+    from nets._shmreduce import SharedReducer  # the same sum through shared memory (data-parallel's default here)
+
+    red = SharedReducer.open(n_grad, torch.float32, on_cpu=True, required=True)
+    red.all_reduce([g], 0.5)  # warm-up: the first touch of the mapping's pages
+    times = []
+    for _ in range(max(3, reps // 4)):
+        dist.barrier()
+        t0 = time.perf_counter()
+        red.all_reduce([g], 0.5)
+        times.append(time.perf_counter() - t0)
+    red.close()
+    out["shm"] = statistics.median(times)
     return out
 
 
@@ -320,7 +333,7 @@ def main() -> None:
         print(f"| {'output' if i == len(blocks) - 1 else f'block {i}'} | {t * 1e3:.1f} |")
     print(f"\ngloo on this machine (loopback): one-way 128x1024 float32 activation {comm['act'] * 1e3:.2f} ms, "
           f"4-byte message {comm['tiny'] * 1e6:.0f} us, 2-rank all-reduce of {n_grad * 4 / 1e6:.1f} MB "
-          f"{comm['allreduce'] * 1e3:.1f} ms\n")  # fmt: skip
+          f"{comm['allreduce'] * 1e3:.1f} ms; the same sum through shared memory {comm['shm'] * 1e3:.1f} ms\n")  # fmt: skip
     print("### Predicted speed-up (paper model from the measured times above; not measured)\n")
     print("| workers | layer-parallel predsim (stages) | data-parallel BP, batch 256 |")
     print("|---:|---:|---:|")
