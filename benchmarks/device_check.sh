@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one script for a GPU machine: CUDA tests, the GPU layer benchmark and a short Fashion-MNIST run,
+# The one script for a GPU machine: CUDA tests, the GPU layer benchmark, a short Fashion-MNIST run and a one-rank
 # in one call.  Full logs go to the folder given as $1 (default: $OUT or ./device-logs); a short table
 # is printed last.  Runs from the checkout without installing (PYTHONPATH=.), so the machine's own
 # torch (2.11 on the lent GPUs) is used.
@@ -90,6 +90,35 @@ PYEOF
 else
   ROWS+=("| dendritic on Fashion-MNIST | skipped: $FASHION not found | 0 s |")
 fi
+
+# 5. Distributed training on the device (issue 14): nccl on CUDA (gloo on the CPU), one rank, since the lent
+#    machine has one GPU and nccl wants one per rank: data-parallel BP and layer-pipelined predsim against one
+#    process on the same device (the backend's collectives run; the weights should agree to float rounding).
+t0=$SECONDS
+# (a file, not stdin: the spawned worker re-imports the main script)
+cat >"$LOG/distributed_check.py" <<'PYEOF'
+import sys
+import torch
+from nets import SparseMLP, load_dataset, train
+from nets.distributed import launch
+if __name__ == "__main__":
+    dev = sys.argv[1]
+    ds = load_dataset("digits", seed=0)
+    for mode, rule in (("data", "bp"), ("layer-pipelined", "predsim")):
+        ref, net = (SparseMLP([64, 256, 256, 10], seed=0).to(dev) for _ in range(2))
+        r1 = train(ref, rule, ds, epochs=2, batch_size=64, seed=3, progress=False, device=dev)
+        r2 = launch(1, net, rule, ds, mode=mode, epochs=2, batch_size=64, seed=3, progress=False, device=dev,
+                    timeout_s=300)
+        diff = max(float((a.double().cpu() - b.double().cpu()).abs().max())
+                   for a, b in zip(ref.state_dict().values(), net.state_dict().values()))
+        backend = "nccl" if torch.device(dev).type == "cuda" else "gloo"
+        print(f"RESULT {mode} {rule} on {backend}: max weight diff {diff:.1e}, test accuracy "
+              f"{100 * r2.final_test_accuracy:.1f}% vs {100 * r1.final_test_accuracy:.1f}% in one process")
+PYEOF
+"$PY" "$LOG/distributed_check.py" "$DEV" >"$LOG/distributed.txt" 2>&1
+rc=$?
+res=$(grep "^RESULT" "$LOG/distributed.txt" | sed 's/^RESULT //' | paste -sd ';' -)
+ROWS+=("| distributed, 1 rank: data bp, layer-pipelined predsim | rc=$rc: ${res:-see distributed.txt} | $((SECONDS - t0)) s |")
 
 echo
 echo "device check on: $GPU (logs in $LOG)"
