@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one script for a GPU machine: CUDA tests, the GPU layer benchmark, a short Fashion-MNIST run and a one-rank
-# in one call.  Full logs go to the folder given as $1 (default: $OUT or ./device-logs); a short table
-# is printed last.  Runs from the checkout without installing (PYTHONPATH=.), so the machine's own
+# nccl training run, in one call.  Full logs go to the folder given as $1 (default: $OUT or ./device-logs); a
+# short table is printed last.  Runs from the checkout without installing (PYTHONPATH=.), so the machine's own
 # torch (2.11 on the lent GPUs) is used.
 #
 #   bash benchmarks/device_check.sh "$OUT"            # on the device machine
