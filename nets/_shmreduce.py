@@ -10,7 +10,7 @@ of all slots into the result, which every rank then copies back.  Two
 rank still ends in a timeout, not a hang), and no byte crosses a socket:
 measured 7.0 ms for the same 15.9 MB.
 
-Layout of the file (in ``/dev/shm``, unlinked as soon as every rank has mapped
+Layout of the file (in ``/dev/shm``, else the temporary folder; unlinked as soon as every rank has mapped
 it, so nothing is left behind even if a rank is killed):
 ``world`` int64 check words, then ``world`` slots of ``n`` elements, then the
 ``n``-element result, each part aligned to 64 bytes.
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 import warnings
 from typing import Any
 
@@ -43,7 +44,9 @@ ENV_VAR = "SMALLWORLD_DATA_TRANSPORT"
 #: process group's all-reduce (gloo or nccl).
 TRANSPORTS = ("auto", "shm", "backend")
 _ALIGN = 64  # bytes: each part of the file starts on its own cache line
-_DIR = "/dev/shm"
+#: Where the file goes: the first writable of these (memory-backed /dev/shm on Linux; elsewhere the temporary
+#: folder, whose pages a shared mapping keeps in memory too, written back to disk now and then).
+_DIRS = ("/dev/shm", tempfile.gettempdir())
 
 
 def transport_setting() -> str:
@@ -173,18 +176,22 @@ def _sum_into(parts: list[torch.Tensor], out: torch.Tensor) -> None:
 def _create(size: int) -> tuple[str | None, str]:
     """Rank 0: a new file of ``size`` bytes, its blocks reserved (a full tmpfs fails here with ENOSPC rather than
     with SIGBUS at the first write)."""
-    if not os.path.isdir(_DIR) or not os.access(_DIR, os.W_OK):
-        return None, f"{_DIR} is missing or not writable"
-    path = os.path.join(_DIR, f"smallworld-dp-{os.getpid()}-{secrets.token_hex(6)}")
+    folder = next((d for d in _DIRS if os.path.isdir(d) and os.access(d, os.W_OK)), None)
+    if folder is None:
+        return None, f"none of {', '.join(_DIRS)} is a writable folder"
+    path = os.path.join(folder, f"smallworld-dp-{os.getpid()}-{secrets.token_hex(6)}")
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
         return None, f"cannot create {path}: {exc}"
     try:
-        os.posix_fallocate(fd, 0, size)
+        if hasattr(os, "posix_fallocate"):
+            os.posix_fallocate(fd, 0, size)
+        else:  # (macOS: no reservation; a full disk would show at the first write)
+            os.ftruncate(fd, size)
     except OSError as exc:
         os.close(fd)
         os.unlink(path)
-        return None, f"cannot reserve {size} bytes in {_DIR}: {exc}"
+        return None, f"cannot reserve {size} bytes in {folder}: {exc}"
     os.close(fd)
     return path, ""

@@ -166,6 +166,17 @@ def _shm_scenarios(rank: int, world: int) -> dict:
         if rank == 0:
             out[("shm-sum", step)] = ([g.tolist() for g in grads], nbytes)
     red.close()
+    import tempfile
+
+    saved, sr._DIRS = sr._DIRS, ("/nonexistent-smallworld-dir", tempfile.gettempdir())
+    try:  # no /dev/shm (macOS): the temporary folder serves
+        red = sr.SharedReducer.open(4, torch.float32, on_cpu=True, required=True)
+        g = [torch.full((4,), float(rank + 1))]
+        red.all_reduce(g, 0.5)
+        red.close()
+        out[("tmpdir", "sum", rank)] = g[0].tolist()
+    finally:
+        sr._DIRS = saved
     for setting in ("auto", "shm", "backend"):
         os.environ[ENV_VAR] = setting
         try:
@@ -174,7 +185,7 @@ def _shm_scenarios(rank: int, world: int) -> dict:
             par.close()
         finally:
             del os.environ[ENV_VAR]
-    saved, sr._DIR = sr._DIR, "/nonexistent-smallworld-dir"
+    saved, sr._DIRS = sr._DIRS, ("/nonexistent-smallworld-dir",)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -186,7 +197,7 @@ def _shm_scenarios(rank: int, world: int) -> dict:
             out[("no-shm", "shm", rank)] = str(exc)
         out[("no-shm", "cpu", rank)] = sr.SharedReducer.open(10, torch.float32, on_cpu=False, required=False)
     finally:
-        sr._DIR = saved
+        sr._DIRS = saved
     out[("no-shm", "warned", rank)] = len(caught)
     saved_from_file = torch.from_file
     if rank == 1:  # rank 1 cannot map the file that rank 0 created and mapped
@@ -361,9 +372,10 @@ def test_transport_setting_picks_shared_memory_or_the_backend(results):
         assert out[("transport", "backend", rank)] == ("gloo", False, True)
         assert out[("no-shm", "auto", rank)] is None and out[("no-shm", "cpu", rank)] is None
         assert "SMALLWORLD_DATA_TRANSPORT=shm: shared memory cannot serve the data-parallel ranks: " in out[("no-shm", "shm", rank)]
-        assert "/nonexistent-smallworld-dir is missing or not writable" in out[("no-shm", "shm", rank)]
+        assert "none of /nonexistent-smallworld-dir is a writable folder" in out[("no-shm", "shm", rank)]
         assert out[("map-fails", "auto", rank)] is None
-        assert "rank 1 could not map /dev/shm/" in out[("elsewhere", "shm", rank)]
+        assert out[("tmpdir", "sum", rank)] == [1.5] * 4  # (1 + 2) / 2 through a file in the temporary folder
+        assert "rank 1 could not map /dev/shm/smallworld-dp-" in out[("elsewhere", "shm", rank)]
         assert out[("elsewhere", "shm", rank)].endswith("-byte file there (this rank runs on another machine)")
         assert "rank 0 does not see the other ranks' writes (they run on another machine)" in out[("private", "shm", rank)]
     assert out[("no-shm", "warned", 0)] == 0  # nothing was mapped: the set-up never looked possible
