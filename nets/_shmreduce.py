@@ -138,14 +138,14 @@ class SharedReducer:
     def all_reduce(self, grads: list[torch.Tensor], weight: float) -> int:
         """Replace every tensor of ``grads`` (the same shapes in the same order on every rank) by the sum over
         ranks of ``weight * tensor``.  Returns the bytes this rank wrote for the others."""
+        m = sum(g.numel() for g in grads)
+        if m > self.numel:
+            raise RuntimeError(f"internal: {m} gradient elements for a shared buffer of {self.numel}")
         slot, i = self.slots[self.rank], 0
         for g in grads:
             n = g.numel()
             torch.mul(g.reshape(-1), weight, out=slot[i : i + n])
             i += n
-        m = i
-        if m > self.numel:
-            raise RuntimeError(f"internal: {m} gradient elements for a shared buffer of {self.numel}")
         _comm("the gradient all-reduce (shared memory)", dist.barrier)
         lo = (m * self.rank // self.world) // 16 * 16
         hi = m if self.rank == self.world - 1 else (m * (self.rank + 1) // self.world) // 16 * 16
@@ -160,7 +160,8 @@ class SharedReducer:
         return m * self.out.element_size()
 
     def close(self) -> None:
-        self.slots, self.out, self._buf = [], self.out[:0], self._buf[:0]
+        """Drop every view of the mapping, so that it is unmapped (the file is already unlinked)."""
+        self.slots, self.out, self._buf = [], torch.empty(0, dtype=self.dtype), torch.empty(0, dtype=torch.uint8)
 
 
 def _sum_into(parts: list[torch.Tensor], out: torch.Tensor) -> None:

@@ -229,6 +229,11 @@ def _shm_scenarios(rank: int, world: int) -> dict:
             out[("private", "shm", rank)] = str(exc)
     finally:
         torch.from_file = saved_from_file
+    import gc
+
+    gc.collect()  # every reducer above (and those of the trainings before) is closed: none may stay mapped
+    with open("/proc/self/maps") as f:
+        out[("maps", "left", rank)] = [line for line in f if "smallworld-dp-" in line]
     gathered: list = [None] * world
     torch.distributed.all_gather_object(gathered, {k: v for k, v in out.items() if len(k) == 3})
     if rank == 0:
@@ -374,6 +379,7 @@ def test_transport_setting_picks_shared_memory_or_the_backend(results):
         assert "SMALLWORLD_DATA_TRANSPORT=shm: shared memory cannot serve the data-parallel ranks: " in out[("no-shm", "shm", rank)]
         assert "none of /nonexistent-smallworld-dir is a writable folder" in out[("no-shm", "shm", rank)]
         assert out[("map-fails", "auto", rank)] is None
+        assert out[("maps", "left", rank)] == []  # closed reducers are unmapped, not kept alive by a view
         assert out[("tmpdir", "sum", rank)] == [1.5] * 4  # (1 + 2) / 2 through a file in the temporary folder
         assert "rank 1 could not map /dev/shm/smallworld-dp-" in out[("elsewhere", "shm", rank)]
         assert out[("elsewhere", "shm", rank)].endswith("-byte file there (this rank runs on another machine)")
