@@ -6,8 +6,10 @@ scenario; the parent trains the single-process references and compares weights.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
+import functools
 import io
 import json
 import os
@@ -147,6 +149,27 @@ def _scenarios(rank: int, world: int, tmp: str) -> dict:
     return out
 
 
+@contextlib.contextmanager
+def _patched(obj, name: str, value, when: bool = True):
+    """``obj.name = value`` inside the block (when ``when``), restored after it."""
+    saved = getattr(obj, name)
+    if when:
+        setattr(obj, name, value)
+    try:
+        yield
+    finally:
+        setattr(obj, name, saved)
+
+
+def _open_error(sr) -> str:
+    """The message of a shared-memory set-up that must succeed but fails ("no error" when it succeeds)."""
+    try:
+        sr.SharedReducer.open(10, torch.float32, on_cpu=True, required=True).close()
+        return "no error"
+    except RuntimeError as exc:
+        return str(exc)
+
+
 def _shm_scenarios(rank: int, world: int) -> dict:
     """The shared-memory reducer on its own: sums, the transport each setting picks, and its refusals."""
     import warnings
@@ -168,15 +191,12 @@ def _shm_scenarios(rank: int, world: int) -> dict:
     red.close()
     import tempfile
 
-    saved, sr._DIRS = sr._DIRS, ("/nonexistent-smallworld-dir", tempfile.gettempdir())
-    try:  # no /dev/shm (macOS): the temporary folder serves
+    with _patched(sr, "_DIRS", ("/nonexistent-smallworld-dir", tempfile.gettempdir())):  # no /dev/shm (macOS)
         red = sr.SharedReducer.open(4, torch.float32, on_cpu=True, required=True)
         g = [torch.full((4,), float(rank + 1))]
         red.all_reduce(g, 0.5)
         red.close()
         out[("tmpdir", "sum", rank)] = g[0].tolist()
-    finally:
-        sr._DIRS = saved
     for setting in ("auto", "shm", "backend"):
         os.environ[ENV_VAR] = setting
         try:
@@ -185,50 +205,22 @@ def _shm_scenarios(rank: int, world: int) -> dict:
             par.close()
         finally:
             del os.environ[ENV_VAR]
-    saved, sr._DIRS = sr._DIRS, ("/nonexistent-smallworld-dir",)
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            out[("no-shm", "auto", rank)] = sr.SharedReducer.open(10, torch.float32, on_cpu=True, required=False)
-        try:
-            sr.SharedReducer.open(10, torch.float32, on_cpu=True, required=True)
-            out[("no-shm", "shm", rank)] = "no error"
-        except RuntimeError as exc:
-            out[("no-shm", "shm", rank)] = str(exc)
+    with _patched(sr, "_DIRS", ("/nonexistent-smallworld-dir",)), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out[("no-shm", "auto", rank)] = sr.SharedReducer.open(10, torch.float32, on_cpu=True, required=False)
+        out[("no-shm", "shm", rank)] = _open_error(sr)
         out[("no-shm", "cpu", rank)] = sr.SharedReducer.open(10, torch.float32, on_cpu=False, required=False)
-    finally:
-        sr._DIRS = saved
     out[("no-shm", "warned", rank)] = len(caught)
-    saved_from_file = torch.from_file
-    if rank == 1:  # rank 1 cannot map the file that rank 0 created and mapped
-        torch.from_file = lambda *a, **k: (_ for _ in ()).throw(OSError("mapping refused"))
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            out[("map-fails", "auto", rank)] = sr.SharedReducer.open(10, torch.float32, on_cpu=True, required=False)
-    finally:
-        torch.from_file = saved_from_file
+    refuse = lambda *a, **k: (_ for _ in ()).throw(OSError("mapping refused"))  # noqa: E731
+    with _patched(torch, "from_file", refuse, rank == 1), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # rank 1 cannot map the file that rank 0 created and mapped
+        out[("map-fails", "auto", rank)] = sr.SharedReducer.open(10, torch.float32, on_cpu=True, required=False)
     out[("map-fails", "warned", rank)] = [str(w.message) for w in caught]
-    saved_isfile = sr.os.path.isfile
-    if rank == 1:  # as on another machine: rank 0's file is not in rank 1's /dev/shm
-        sr.os.path.isfile = lambda path: False
-    try:
-        sr.SharedReducer.open(10, torch.float32, on_cpu=True, required=True)
-        out[("elsewhere", "shm", rank)] = "no error"
-    except RuntimeError as exc:
-        out[("elsewhere", "shm", rank)] = str(exc)
-    finally:
-        sr.os.path.isfile = saved_isfile
-    if rank == 1:  # as on another machine: rank 1's mapping is private, so its writes never reach rank 0
-        torch.from_file = lambda path, shared, size, dtype: saved_from_file(path, shared=False, size=size, dtype=dtype)
-    try:
-        try:
-            sr.SharedReducer.open(10, torch.float32, on_cpu=True, required=True)
-            out[("private", "shm", rank)] = "no error"
-        except RuntimeError as exc:
-            out[("private", "shm", rank)] = str(exc)
-    finally:
-        torch.from_file = saved_from_file
+    with _patched(sr.os.path, "isfile", lambda path: False, rank == 1):  # as on another machine: no file there
+        out[("elsewhere", "shm", rank)] = _open_error(sr)
+    private = functools.partial(torch.from_file, shared=False)  # as on another machine: rank 1's writes stay its own
+    with _patched(torch, "from_file", lambda path, shared, size, dtype: private(path, size=size, dtype=dtype), rank == 1):
+        out[("private", "shm", rank)] = _open_error(sr)
     import gc
 
     gc.collect()  # every reducer above (and those of the trainings before) is closed: none may stay mapped
