@@ -261,8 +261,10 @@ def predict(blocks: list[float], comm: dict, n_grad: int, t_bp256: float, w: int
     # data-parallel BP at global batch 256: compute / w (optimistic at small per-rank batches) + ring all-reduce
     t_ring = 2 * (w - 1) / w * n_grad * 4 / bw + 2 * (w - 1) * alpha
     t_data = t_bp256 / w + t_ring
+    # one machine, shared memory: measured at 2 ranks only (its cost at w ranks depends on the memory system)
+    data_shm = t_bp256 / (t_bp256 / w + comm["shm"]) if w == 2 else None
     return {
-        "layer": total / t_layer, "layer_stages": stages, "data": t_bp256 / t_data,
+        "layer": total / t_layer, "layer_stages": stages, "data": t_bp256 / t_data, "data_shm": data_shm,
         "act_bytes": act_bytes, "ring_s": t_ring,
     }
 
@@ -335,11 +337,12 @@ def main() -> None:
           f"4-byte message {comm['tiny'] * 1e6:.0f} us, 2-rank all-reduce of {n_grad * 4 / 1e6:.1f} MB "
           f"{comm['allreduce'] * 1e3:.1f} ms; the same sum through shared memory {comm['shm'] * 1e3:.1f} ms\n")  # fmt: skip
     print("### Predicted speed-up (paper model from the measured times above; not measured)\n")
-    print("| workers | layer-parallel predsim (stages) | data-parallel BP, batch 256 |")
-    print("|---:|---:|---:|")
+    print("| workers | layer-parallel predsim (stages) | data-parallel BP, batch 256, gloo ring | the same, shared memory |")
+    print("|---:|---:|---:|---:|")
     for w in (2, 8, 64):
         p = predict(blocks, comm, n_grad, t_bp256, w)
-        print(f"| {w} | {p['layer']:.2f}x ({p['layer_stages']}) | {p['data']:.2f}x |")
+        shm = f"{p['data_shm']:.2f}x" if p["data_shm"] is not None else "- (one machine of w cores: not modelled)"
+        print(f"| {w} | {p['layer']:.2f}x ({p['layer_stages']}) | {p['data']:.2f}x | {shm} |")
     best = lambda d: max(d.values())  # noqa: E731
     lp = {r[0]: r[3] for r in rows}
     print("\n### Measured throughput (samples/s) and communication per mini-batch\n")
@@ -350,13 +353,14 @@ def main() -> None:
         ref = single if label.startswith("predsim") else dfa if label.startswith("dfa") else bp128 if batch == 128 else bp256
         print(f"| {label} | {procs} | {batch} | {rate:.0f} | {rate / best(ref):.2f}x | {rate / ref[1]:.2f}x | {nbytes:,.0f} |")
     lay = lp["predsim, layer-pipelined, 2 x 1 thread"] / best(single)
+    p2 = predict(blocks, comm, n_grad, t_bp256, 2)
     dat = {(r[0].split(",")[1].strip(), r[2]): r[3] for r in rows if r[0].startswith("bp, data") and r[2] > 128}
     print(f"\nlayer-parallel (pipelined) predsim: {lay:.2f}x the best one process, {lp['predsim, layer-pipelined, 2 x 1 thread'] / single[1]:.2f}x "
           f"1 thread (target >= 1.6); data-parallel BP (target >= 1.5) vs one process at 256, best / 1 thread: "
           + "; ".join(f"{m} {'at 256' if b == 256 else '256 per process'} {v / best(bp256):.2f}x / {v / bp256[1]:.2f}x"
                       for (m, b), v in dat.items())
-          + f"; predicted at 2 workers: {predict(blocks, comm, n_grad, t_bp256, 2)['layer']:.2f}x and "
-          f"{predict(blocks, comm, n_grad, t_bp256, 2)['data']:.2f}x")  # fmt: skip
+          + f"; predicted at 2 workers: layer {p2['layer']:.2f}x, data {p2['data']:.2f}x through gloo and "
+          f"{p2['data_shm']:.2f}x through shared memory")  # fmt: skip
 
 
 if __name__ == "__main__":
