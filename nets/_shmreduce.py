@@ -12,8 +12,8 @@ measured 7.0 ms for the same 15.9 MB.
 
 Layout of the file (in ``/dev/shm``, else the temporary folder; unlinked as soon as every rank has mapped
 it, so nothing is left behind even if a rank is killed):
-``world`` int64 check words, then ``world`` slots of ``n`` elements, then the
-``n``-element result, each part aligned to 64 bytes.
+``world`` int64 words (the set-up's check, then each rank's element count of the step), then ``world``
+slots of ``n`` elements, then the ``n``-element result, each part aligned to 64 bytes.
 
 Orders that keep the ranks from reading what another is writing: rank ``r``
 writes slot ``r`` before barrier 1 of a step and nobody reads it after barrier
@@ -74,6 +74,7 @@ class SharedReducer:
         head = _up(8 * world)
         slot = _up(numel * item)
         self._buf = buf  # uint8 view of the whole mapping; keeps it alive
+        self._sizes = buf[: 8 * world].view(torch.int64)  # (after the set-up's check) each rank's element count
         self.slots = [buf[head + k * slot : head + k * slot + numel * item].view(dtype) for k in range(world)]
         start = head + world * slot
         self.out = buf[start : start + numel * item].view(dtype)
@@ -146,7 +147,14 @@ class SharedReducer:
             n = g.numel()
             torch.mul(g.reshape(-1), weight, out=slot[i : i + n])
             i += n
+        self._sizes[self.rank] = m
         _comm("the gradient all-reduce (shared memory)", dist.barrier)
+        sizes = self._sizes.tolist()  # the same on every rank: all raise or none
+        if len(set(sizes)) > 1:
+            raise RuntimeError(
+                f"data-parallel ranks disagree on the gradients to average: {sizes} elements on ranks 0..{self.world - 1} "
+                "(a parameter has a gradient on some ranks only); every rank must compute the same parameters' gradients"
+            )
         lo = (m * self.rank // self.world) // 16 * 16
         hi = m if self.rank == self.world - 1 else (m * (self.rank + 1) // self.world) // 16 * 16
         if hi > lo:
@@ -161,7 +169,8 @@ class SharedReducer:
 
     def close(self) -> None:
         """Drop every view of the mapping, so that it is unmapped (the file is already unlinked)."""
-        self.slots, self.out, self._buf = [], torch.empty(0, dtype=self.dtype), torch.empty(0, dtype=torch.uint8)
+        self.slots, self.out = [], torch.empty(0, dtype=self.dtype)
+        self._buf, self._sizes = torch.empty(0, dtype=torch.uint8), torch.empty(0, dtype=torch.int64)
 
 
 def _sum_into(parts: list[torch.Tensor], out: torch.Tensor) -> None:

@@ -188,6 +188,11 @@ def _shm_scenarios(rank: int, world: int) -> dict:
         nbytes = red.all_reduce(grads, weight)
         if rank == 0:
             out[("shm-sum", step)] = ([g.tolist() for g in grads], nbytes)
+    try:  # rank 1 has one gradient fewer (a parameter unused on its slice): both ranks refuse, neither sums
+        red.all_reduce([torch.ones(3, dtype=torch.float64)] * (2 - rank), 0.5)
+        out[("sizes", "differ", rank)] = "no error"
+    except RuntimeError as exc:
+        out[("sizes", "differ", rank)] = str(exc)
     red.close()
     import tempfile
 
@@ -371,6 +376,9 @@ def test_transport_setting_picks_shared_memory_or_the_backend(results):
         assert "SMALLWORLD_DATA_TRANSPORT=shm: shared memory cannot serve the data-parallel ranks: " in out[("no-shm", "shm", rank)]
         assert "none of /nonexistent-smallworld-dir is a writable folder" in out[("no-shm", "shm", rank)]
         assert out[("map-fails", "auto", rank)] is None
+        assert "data-parallel ranks disagree on the gradients to average: [6, 3] elements on ranks 0..1" in out[
+            ("sizes", "differ", rank)
+        ]
         assert out[("maps", "left", rank)] == []  # closed reducers are unmapped, not kept alive by a view
         assert out[("tmpdir", "sum", rank)] == [1.5] * 4  # (1 + 2) / 2 through a file in the temporary folder
         assert "rank 1 could not map /dev/shm/smallworld-dp-" in out[("elsewhere", "shm", rank)]
