@@ -81,6 +81,18 @@ def test_resume_gives_the_uninterrupted_result(rule, digits, tmp_path):
     assert sorted(p.name for p in (tmp_path / "part").iterdir()) == ["checkpoint.pt", "results.json"]
 
 
+def test_resume_removes_what_a_killed_writer_left_half_written(digits, tmp_path):
+    """kill -9 during an atomic write leaves its temporary file; the resumed run deletes such files, and only those."""
+    train(_net(), "bp", digits, epochs=1, seed=0, out=tmp_path, progress=False)
+    stale = [tmp_path / ".checkpoint.pt.k9x2.tmp", tmp_path / ".results.json.a1b2.tmp"]
+    keep = [tmp_path / ".notes.tmp", tmp_path / "checkpoint.pt.tmp", tmp_path / ".checkpoint.pt.k9x2.bak"]
+    for p in stale + keep:
+        p.write_bytes(b"half")
+    train(_net(), "bp", digits, epochs=2, seed=0, out=tmp_path, resume=True, progress=False)
+    assert not any(p.exists() for p in stale)
+    assert all(p.read_bytes() == b"half" for p in keep)
+
+
 def test_resume_checks(digits, tmp_path):
     train(_net(), "bp", digits, epochs=1, seed=0, out=tmp_path, progress=False)
     with pytest.raises(FileExistsError, match="pass resume=True"):
