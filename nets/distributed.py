@@ -40,8 +40,9 @@ For losses that are means over the batch (BP, FA, DFA, pred)
 the result equals single-process training up to float rounding; losses that
 couple samples (sim's similarity matrix, reward baselines) see each rank's
 slice.  ``distributed="data-bf16"`` sends the averaged gradients as bfloat16
-(half the bytes, on the wire or in shared memory; as DDP's ``bf16_compress_hook``): each gradient is rounded to 8
-significant bits before the optimizer sees it, so the result is close to, not
+(half the bytes, on the wire or in shared memory; as DDP's
+``bf16_compress_hook``): each gradient is rounded to 8 significant bits before
+the optimizer sees it, so the result is close to, not
 equal to, one process's (tested: the ranks still agree exactly); it pays where
 communication is the bottleneck.  Non-trained buffers that a rule updates itself (reward baselines) are
 taken from rank 0 at the end of every epoch.  Rank 0 alone writes the
@@ -148,7 +149,9 @@ class DataParallel:
     ----------
     rank, world_size : int
     bytes_per_step : int
-        Bytes this rank sent into all-reduces during the last step.
+        Bytes this rank sent into all-reduces (or wrote into shared memory) during the last step.
+    transport : str
+        How the gradients travel: ``"shm"`` (shared memory, one machine) or the process group's backend.
     """
 
     def __init__(self, learner: Learner, grad_dtype: torch.dtype | None = None) -> None:
@@ -174,7 +177,6 @@ class DataParallel:
             on_cpu = all(p.device.type == "cpu" for p in params)
             numel = sum(p.numel() for p in params)
             self._shm = SharedReducer.open(numel, dtype, on_cpu=on_cpu, required=setting == "shm")
-        #: How the gradients travel: "shm" (shared memory, one machine) or the process group's backend.
         self.transport = "shm" if self._shm is not None else dist.get_backend()
         if self._shm is None and _overlaps(learner):  # as DDP: reduce each bucket as soon as autograd has filled it
             self._buckets = _buckets(params, BUCKET_BYTES)
