@@ -33,6 +33,8 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
+from smallworld._validation import check_choice
+
 from ._distcore import _comm
 
 __all__ = ["ENV_VAR", "TRANSPORTS", "SharedReducer", "transport_setting"]
@@ -51,14 +53,14 @@ _DIRS = ("/dev/shm", tempfile.gettempdir())
 
 def transport_setting() -> str:
     """The value of ``SMALLWORLD_DATA_TRANSPORT`` (default ``auto``), checked."""
-    value = os.environ.get(ENV_VAR, "auto").strip().lower() or "auto"
-    if value not in TRANSPORTS:
-        raise ValueError(f"{ENV_VAR} must be one of {', '.join(TRANSPORTS)}, got {os.environ[ENV_VAR]!r}")
-    return value
+    return check_choice(os.environ.get(ENV_VAR, "auto").strip().lower() or "auto", ENV_VAR, TRANSPORTS)
 
 
-def _up(nbytes: int) -> int:
-    return -(-nbytes // _ALIGN) * _ALIGN
+def _layout(numel: int, dtype: torch.dtype, world: int) -> tuple[int, int, int]:
+    """Bytes of the header, of one slot (both rounded up to :data:`_ALIGN`) and of the whole file."""
+    up = lambda nbytes: -(-nbytes // _ALIGN) * _ALIGN  # noqa: E731
+    head, slot = up(8 * world), up(numel * dtype.itemsize)
+    return head, slot, head + (world + 1) * slot
 
 
 class SharedReducer:
@@ -70,19 +72,12 @@ class SharedReducer:
 
     def __init__(self, buf: torch.Tensor, numel: int, dtype: torch.dtype, rank: int, world: int) -> None:
         self.rank, self.world, self.numel, self.dtype = rank, world, numel, dtype
-        item = torch.empty((), dtype=dtype).element_size()
-        head = _up(8 * world)
-        slot = _up(numel * item)
+        head, slot, _ = _layout(numel, dtype, world)
+        part = lambda k: buf[head + k * slot : head + k * slot + numel * dtype.itemsize].view(dtype)  # noqa: E731
         self._buf = buf  # uint8 view of the whole mapping; keeps it alive
         self._sizes = buf[: 8 * world].view(torch.int64)  # (after the set-up's check) each rank's element count
-        self.slots = [buf[head + k * slot : head + k * slot + numel * item].view(dtype) for k in range(world)]
-        start = head + world * slot
-        self.out = buf[start : start + numel * item].view(dtype)
-
-    @staticmethod
-    def nbytes(numel: int, dtype: torch.dtype, world: int) -> int:
-        item = torch.empty((), dtype=dtype).element_size()
-        return _up(8 * world) + (world + 1) * _up(numel * item)
+        self.slots = [part(k) for k in range(world)]
+        self.out = part(world)
 
     @classmethod
     def open(cls, numel: int, dtype: torch.dtype, on_cpu: bool, required: bool) -> SharedReducer | None:
@@ -95,7 +90,7 @@ class SharedReducer:
             why = f"the process group's backend is {dist.get_backend()!r}, not gloo"
         elif not on_cpu:
             why = "the model's parameters are not all on the CPU"
-        size = cls.nbytes(numel, dtype, world)
+        size = _layout(numel, dtype, world)[2]
         path = None
         if rank == 0 and not why:
             path, why = _create(size)

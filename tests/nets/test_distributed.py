@@ -397,7 +397,7 @@ def test_transport_setting_refuses_bad_values(monkeypatch):
     monkeypatch.setenv(ENV_VAR, " SHM ")
     assert transport_setting() == "shm"
     monkeypatch.setenv(ENV_VAR, "tcp")
-    with pytest.raises(ValueError, match="SMALLWORLD_DATA_TRANSPORT must be one of auto, shm, backend, got 'tcp'"):
+    with pytest.raises(ValueError, match="SMALLWORLD_DATA_TRANSPORT must be one of 'auto', 'shm', 'backend', got SMALLWORLD_DATA_TRANSPORT='tcp'"):
         transport_setting()
     with pytest.raises(ValueError, match="SMALLWORLD_DATA_TRANSPORT must be one of"):  # before any worker starts
         launch(2, _net(), "bp", _ds(), mode="data", epochs=1)
