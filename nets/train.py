@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from smallworld._atomic import remove_stale_temporaries
 from smallworld._validation import check_bool, check_int, check_real
 
 from ._checkpoint import CHECKPOINT_NAME, RESULTS_NAME, load_checkpoint, save_checkpoint, write_json
@@ -479,7 +480,8 @@ def train(
         progress, callback = progress and par.writer, callback if par.writer else None
         ckpt_path = ckpt_path if par.writer else None
     if resume and ckpt_path is not None:  # the writer, resuming: what a killed writer left half-written goes
-        _remove_stale_temporaries(out_dir)
+        for name in (CHECKPOINT_NAME, RESULTS_NAME):
+            remove_stale_temporaries(out_dir / name)
     try:
         with torch_threads_for(model, batch_size):
             stepper = par if isinstance(par, Learner) else learner  # layer-parallel wraps the learner
@@ -516,18 +518,6 @@ def _check_same_data(saved: str | None, mine: str, ckpt_path: Path | None) -> No
             f"cannot resume: {ckpt_path} was trained on other data (data SHA-256 {saved[:12]}..., this run's "
             f"{mine[:12]}...); resume with the same data set, split and seed, or start a new run in another folder"
         )
-
-
-def _remove_stale_temporaries(out_dir: Path) -> None:
-    """Delete the temporary files of atomic writes (``.checkpoint.pt.*.tmp``, ``.results.json.*.tmp``) that a
-    killed run (kill -9, power loss) could not remove: the resumed run owns the folder and has read its
-    checkpoint whole, so they hold nothing it needs."""
-    for name in (CHECKPOINT_NAME, RESULTS_NAME):
-        for stale in out_dir.glob(f".{name}.*.tmp"):
-            try:
-                stale.unlink()
-            except OSError:  # gone already, or not ours to delete: harmless either way
-                pass
 
 
 def existing_run_file(out_dir: Path) -> Path | None:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_open", "atomic_write_text", "atomic_write_bytes", "current_umask"]
+__all__ = ["atomic_open", "atomic_write_text", "atomic_write_bytes", "current_umask", "remove_stale_temporaries"]
 
 
 def current_umask() -> int:
@@ -24,6 +24,33 @@ def current_umask() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return umask
+
+
+_SUFFIX = ".tmp"  # temporary files are ".NAME.<random>.tmp" beside NAME
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files that :func:`atomic_open` writes of ``path`` and that a killed writer (kill -9,
+    power loss) could not remove; returns those deleted.  Call it only where no other writer of ``path`` runs.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / ".state.pt.x1y2.tmp").write_bytes(b"half"), (d / ".other.tmp").write_bytes(b"kept")
+    >>> [p.name for p in remove_stale_temporaries(d / "state.pt")], sorted(p.name for p in d.iterdir())
+    (['.state.pt.x1y2.tmp'], ['.other.tmp'])
+    >>> import shutil; shutil.rmtree(d)
+    """
+    path = Path(path)
+    gone = []
+    for stale in path.parent.glob(f".{path.name}.*{_SUFFIX}"):
+        try:
+            stale.unlink()
+            gone.append(stale)
+        except OSError:  # gone already, or not ours to delete: harmless either way
+            pass
+    return gone
 
 
 def _default_mode() -> int:
@@ -71,7 +98,7 @@ def atomic_open(path: str | os.PathLike, *, binary: bool = True, what: str = "fi
         mode = path.stat().st_mode & 0o777  # keep an existing file's permissions
     except FileNotFoundError:
         mode = _default_mode()  # mkstemp makes 0600; give the usual permissions
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=_SUFFIX)
     try:
         kwargs: dict[str, Any] = {} if binary else {"encoding": "utf-8", "newline": "\n"}
         with os.fdopen(fd, "wb" if binary else "w", **kwargs) as fh:
